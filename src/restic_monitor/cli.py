@@ -1,0 +1,647 @@
+"""Command line: drives the running instance, or acts directly when none runs.
+
+Errors meant for the user are raised as :class:`CliError` and printed at one
+place, :func:`main`, with the exit code they carry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from restic_monitor import __version__, logs, restic, state
+from restic_monitor.config import (
+    ConfigError,
+    example_env,
+    example_settings,
+    load_config,
+)
+from restic_monitor.control import ControlClient, ControlError, NoInstance, connect
+from restic_monitor.daemon import (
+    EXIT_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_INSTANCE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    already_running_message,
+    parse_duration,
+    run_headless,
+)
+from restic_monitor.instance import InstanceLock
+from restic_monitor.paths import Home, resolve_home
+from restic_monitor.status import format_status, run_json, status_from_files
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _instance(home: Home) -> ControlClient | None:
+    """The running instance's client, or None when no instance holds the home."""
+    for attempt in range(50):
+        try:
+            return connect(home)
+        except NoInstance:
+            pass
+        except ControlError as exc:
+            raise CliError(f"the running instance refused the request: {exc}", EXIT_INSTANCE) from None
+        lock = InstanceLock(home.lock)
+        if not home.lock.exists() or lock.acquire():
+            lock.release()
+            return None
+        # Locked but not answering yet: an instance is starting (or stuck).
+        if attempt == 49:
+            raise CliError(
+                already_running_message(home, lock) + " It does not answer on the control "
+                "channel; see " + str(home.app_log),
+                EXIT_INSTANCE,
+            )
+        time.sleep(0.1)
+    return None
+
+
+def _load_config_or_fail(home: Home) -> Any:
+    try:
+        return load_config(home)
+    except ConfigError as exc:
+        raise CliError(
+            "the configuration is invalid:\n" + "\n".join(f"  {p}" for p in exc.problems),
+            EXIT_USAGE,
+        ) from None
+
+
+def exit_code_for(run: dict[str, Any]) -> int:
+    if run.get("counted_success"):
+        return EXIT_OK
+    outcome = run.get("outcome")
+    if outcome == "incomplete":
+        return EXIT_INCOMPLETE
+    if outcome == "interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED
+
+
+def describe_run(run: dict[str, Any]) -> str:
+    outcome = run.get("outcome")
+    if run.get("counted_success"):
+        head = "Backup succeeded" if outcome == "success" else "Backup incomplete (counted as success)"
+    else:
+        head = {
+            "incomplete": "Backup incomplete",
+            "interrupted": "Backup interrupted",
+            "error": "Backup could not run",
+        }.get(str(outcome), "Backup failed")
+    details = []
+    if run.get("snapshot_id"):
+        details.append(f"snapshot {run['snapshot_id']}")
+    if run.get("files_new") is not None:
+        details.append(f"{run['files_new']} new, {run.get('files_changed') or 0} changed files")
+    if run.get("data_added") is not None:
+        details.append(f"{restic.human_bytes(run['data_added'])} added")
+    if run.get("duration") is not None:
+        details.append(f"in {restic.human_duration(run['duration'])}")
+    text = head + (": " + ", ".join(details) if details else "")
+    if not run.get("counted_success") and run.get("message"):
+        text += f"\n  {run['message']}"
+    if outcome == "incomplete" and not run.get("counted_success"):
+        text += (
+            "\n  Some files could not be read; restic-last.log lists them. Exclude them, or set "
+            "ignore_exit_code_3 to true to count such runs as successful."
+        )
+    return text
+
+
+class _ProgressLine:
+    """A single updating progress line on a terminal; silent otherwise."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def show(self, progress: dict[str, Any] | None) -> None:
+        if not self.enabled or not progress:
+            return
+        prog = restic.Progress(
+            fraction=progress.get("fraction"),
+            files_done=progress.get("files_done"),
+            total_files=progress.get("total_files"),
+            bytes_done=progress.get("bytes_done"),
+            total_bytes=progress.get("total_bytes"),
+            seconds_elapsed=progress.get("seconds_elapsed"),
+            eta_seconds=progress.get("eta_seconds"),
+        )
+        sys.stderr.write("\r\x1b[2K" + prog.describe())
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace, home: Home) -> int:
+    if not args.headless and _has_display() and not os.environ.get("RESTIC_MONITOR_NO_TRAY"):
+        try:
+            from restic_monitor.tray import run_tray  # type: ignore[attr-defined]
+        except ImportError:
+            pass
+        else:
+            result: int = run_tray(home, args.idle_source, debug=args.debug)
+            return result
+    return run_headless(home, args.idle_source, debug=args.debug)
+
+
+def _has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_status(args: argparse.Namespace, home: Home) -> int:
+    client = _instance(home)
+    if client is not None:
+        status = client.call("status")
+    else:
+        status = status_from_files(home)
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        print(format_status(status))
+    return EXIT_USAGE if status.get("config_error") else EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace, home: Home) -> int:
+    client = _instance(home)
+    if client is not None:
+        return _backup_through(client, wait=not args.no_wait)
+    return _backup_in_process(args, home)
+
+
+def _backup_through(client: ControlClient, wait: bool) -> int:
+    line = _ProgressLine()
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("event") == "accepted":
+            if event.get("already_running"):
+                print(
+                    "A backup is already running" + ("; waiting for it to finish." if wait else "."),
+                    file=sys.stderr,
+                )
+            else:
+                print("Backup started by the running instance.", file=sys.stderr)
+        elif event.get("event") == "progress":
+            line.show(event.get("progress"))
+
+    try:
+        result = client.call("backup", {"wait": wait}, on_event=on_event, wait=wait)
+    except ControlError as exc:
+        raise CliError(str(exc), EXIT_USAGE if "configuration" in str(exc) else EXIT_FAILED) from None
+    finally:
+        line.done()
+    if not wait:
+        return EXIT_OK
+    run = result["run"]
+    print(describe_run(run))
+    return exit_code_for(run)
+
+
+def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
+    from restic_monitor.engine import Engine, EngineError
+    from restic_monitor.notify import LogNotifier
+    from restic_monitor.platform.idle import UnknownIdle
+
+    _load_config_or_fail(home)
+    home.ensure()
+    lock = InstanceLock(home.lock)
+    if not lock.acquire():
+        client = _instance(home)
+        if client is not None:
+            return _backup_through(client, wait=not args.no_wait)
+        raise CliError(already_running_message(home, lock), EXIT_INSTANCE)
+    try:
+        logs.setup(home, debug=args.debug, console=True)
+        engine = Engine(
+            home, UnknownIdle("foreground backup"), notifier=LogNotifier(), automatic=False
+        )
+        line = _ProgressLine()
+        engine.subscribe(lambda event, data: line.show(data["progress"]) if event == "progress" else None)
+        engine.start()
+        try:
+            ticket = engine.backup()
+        except EngineError as exc:
+            engine.shutdown(10)
+            raise CliError(str(exc), EXIT_USAGE) from None
+        print("Backing up (no instance running; press Ctrl-C to stop)…", file=sys.stderr)
+
+        def on_sigint(_signum: int, _frame: Any) -> None:
+            print("\nStopping restic gracefully…", file=sys.stderr)
+            engine.stop()
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            record = None
+            while record is None:
+                try:
+                    record = ticket.wait(timeout=0.5)
+                except concurrent.futures.TimeoutError:
+                    continue
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            line.done()
+            engine.shutdown(engine.kill_after + 15)
+        run = record.to_json()
+        print(describe_run(run))
+        return exit_code_for(run)
+    finally:
+        lock.release()
+
+
+def _simple(command: str, args_for: Callable[[argparse.Namespace], dict[str, Any]] | None = None) -> Callable[[argparse.Namespace, Home], Any]:
+    def run(args: argparse.Namespace, home: Home) -> Any:
+        client = _instance(home)
+        if client is None:
+            return None
+        try:
+            return client.call(command, args_for(args) if args_for else {})
+        except ControlError as exc:
+            raise CliError(str(exc)) from None
+
+    return run
+
+
+def cmd_stop(args: argparse.Namespace, home: Home) -> int:
+    result = _simple("stop")(args, home)
+    if result is None or not result.get("stopped"):
+        print("No backup is running.")
+        return EXIT_OK
+    print("Asked restic to stop; it is finishing cleanly.")
+    return EXIT_OK
+
+
+def _pause_seconds(args: argparse.Namespace) -> float | None:
+    if args.duration is None:
+        return None
+    try:
+        return parse_duration(args.duration)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+
+
+def cmd_pause(args: argparse.Namespace, home: Home) -> int:
+    seconds = _pause_seconds(args)
+    client = _instance(home)
+    if client is not None:
+        try:
+            until = client.call("pause", {"seconds": seconds})["paused_until"]
+        except ControlError as exc:
+            raise CliError(str(exc)) from None
+    else:
+        if seconds is None:
+            try:
+                seconds = load_config(home).settings.pause_seconds
+            except ConfigError:
+                seconds = 28800.0
+        home.ensure()
+        until = time.time() + seconds
+        state.write_pause(home, until)
+    print(f"Backups paused until {state.to_iso(until)}.")
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace, home: Home) -> int:
+    client = _instance(home)
+    if client is not None:
+        try:
+            client.call("resume")
+        except ControlError as exc:
+            raise CliError(str(exc)) from None
+    else:
+        state.clear_pause(home)
+    print("Backups resumed.")
+    return EXIT_OK
+
+
+def cmd_reload(args: argparse.Namespace, home: Home) -> int:
+    client = _instance(home)
+    if client is not None:
+        try:
+            problems = client.call("reload")["problems"]
+        except ControlError as exc:
+            raise CliError(str(exc)) from None
+    else:
+        try:
+            load_config(home)
+            problems = []
+        except ConfigError as exc:
+            problems = [str(p) for p in exc.problems]
+    if problems:
+        print("The configuration is invalid:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    print("Configuration reloaded." if client else "Configuration is valid (no instance running).")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, home: Home) -> int:
+    ok = True
+    print(f"Home: {home.root}")
+    try:
+        config = load_config(home)
+    except ConfigError as exc:
+        print("Configuration: INVALID")
+        for problem in exc.problems:
+            print(f"  {problem}")
+        return EXIT_USAGE
+    settings = config.settings
+    print(f"Configuration: ok (env.json variables: {', '.join(sorted(config.env)) or 'none'})")
+    _check_env_permissions(home)
+    exe = settings.resolve_restic()
+    if exe is None:
+        print(f"restic: NOT FOUND ({settings.restic_exe!r}; install restic or set restic_exe)")
+        return EXIT_FAILED
+    version = restic.version(exe)
+    print(f"restic: {exe} (version {version or 'unknown'})")
+    print(f"Backup command: {restic.mask_credentials(' '.join([exe, *settings.args]))}")
+    redactor = restic.Redactor(config.env.secrets())
+    try:
+        proc = subprocess.run(
+            [exe, "cat", "config"],
+            env=restic.child_env(config.env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            creationflags=restic.no_window_flags(),
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        print(f"Repository: cannot check ({exc.__class__.__name__})")
+        return EXIT_FAILED
+    if proc.returncode == 0:
+        print("Repository: reachable, password accepted")
+    else:
+        ok = False
+        lines = [restic.clean_line(x) for x in proc.stderr.splitlines() if x.strip()]
+        cls = restic.classify(proc.returncode, lines)
+        print(f"Repository: PROBLEM: {cls.message}")
+        for line in lines[-3:]:
+            print(f"  {redactor.text(line)}")
+    from restic_monitor.platform.idle import make_idle_source
+
+    try:
+        source = make_idle_source(args.idle_source)
+        value = source.seconds()
+        why = getattr(source, "why", None)
+        shown = "unknown" if value is None else f"{value:.0f} s"
+        print(f"Idle time: {shown} (source: {source.name}{'; ' + why if why else ''})")
+    except (ValueError, OSError) as exc:
+        print(f"Idle time: {exc}")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _check_env_permissions(home: Home) -> None:
+    if sys.platform == "win32":
+        return
+    try:
+        mode = home.env_json.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        print(
+            f"Warning: {home.env_json} can be read by other users (mode {mode & 0o777:o}); "
+            f"fix with: chmod 600 {home.env_json}"
+        )
+
+
+def cmd_init(args: argparse.Namespace, home: Home) -> int:
+    home.ensure()
+    written = []
+    for path, data, mode in (
+        (home.settings_json, example_settings(), 0o644),
+        (home.env_json, example_env(), 0o600),
+    ):
+        if path.exists() and not args.force:
+            print(f"Kept existing {path}")
+            continue
+        state.atomic_write(path, (json.dumps(data, indent=4) + "\n").encode(), mode=mode)
+        written.append(path)
+        print(f"Wrote {path}")
+    if written:
+        print(
+            "\nEdit them: env.json holds RESTIC_REPOSITORY and RESTIC_PASSWORD (or any restic "
+            "variable), settings.json the backup command and timings.\n"
+            "Then run `restic-monitor check`, and `restic-monitor restic init` to create a new "
+            "repository if you do not have one."
+        )
+    return EXIT_OK
+
+
+def cmd_shell(args: argparse.Namespace, home: Home) -> int:
+    config = _load_config_or_fail(home)
+    env = restic.child_env(config.env)
+    exe = config.settings.resolve_restic()
+    if exe:
+        env["PATH"] = os.path.dirname(exe) + os.pathsep + env.get("PATH", "")
+    env["RESTIC_MONITOR_SHELL"] = "1"
+    if sys.platform == "win32":
+        shell = [os.environ.get("COMSPEC", "cmd.exe")]
+    else:
+        shell = [os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"]
+    names = ", ".join(sorted(config.env)) or "no variables"
+    print(f"restic environment loaded ({names}). Try `restic snapshots`; type exit to leave.")
+    return _run_child(shell, env)
+
+
+def cmd_restic(args: argparse.Namespace, home: Home) -> int:
+    config = _load_config_or_fail(home)
+    exe = config.settings.resolve_restic()
+    if exe is None:
+        raise CliError(f"restic not found: {config.settings.restic_exe!r} (settings.json restic_exe)")
+    rest = list(args.restic_args)
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    return _run_child([exe, *rest], restic.child_env(config.env))
+
+
+def _run_child(argv: Sequence[str], env: dict[str, str]) -> int:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child handles Ctrl-C
+    try:
+        return subprocess.call(list(argv), env=env)
+    except OSError as exc:
+        raise CliError(f"cannot start {argv[0]}: {exc.strerror}") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def cmd_history(args: argparse.Namespace, home: Home) -> int:
+    records = state.History(home.history_db).recent(args.limit) if home.history_db.exists() else []
+    if args.json:
+        print(json.dumps([run_json(r) for r in records], indent=2))
+        return EXIT_OK
+    if not records:
+        print("No backups recorded yet.")
+        return EXIT_OK
+    header = f"{'started':<25} {'duration':>9}  {'outcome':<11} {'new':>6} {'changed':>7} {'added':>10}  snapshot"
+    print(header)
+    for r in records:
+        duration = restic.human_duration(r.duration) if r.duration is not None else "-"
+        added = restic.human_bytes(r.data_added) if r.data_added is not None else "-"
+        outcome = r.outcome or "running"
+        print(
+            f"{state.to_iso(r.started):<25} {duration:>9}  {outcome:<11} "
+            f"{_num(r.files_new):>6} {_num(r.files_changed):>7} {added:>10}  {r.snapshot_id or '-'}"
+        )
+    return EXIT_OK
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def cmd_idle(args: argparse.Namespace, home: Home) -> int:
+    from restic_monitor.platform.idle import make_idle_source
+
+    try:
+        source = make_idle_source(args.idle_source)
+    except (ValueError, OSError) as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    value = source.seconds()
+    if args.json:
+        print(json.dumps({"seconds": value, "source": source.name}))
+    else:
+        why = getattr(source, "why", None)
+        shown = "unknown" if value is None else f"{value:.1f} s"
+        print(f"{shown} (source: {source.name}{'; ' + why if why else ''})")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, home: Home) -> int:
+    from restic_monitor.demo import run_demo
+
+    return run_demo(once=args.once, keep=args.keep, debug=args.debug)
+
+
+# --- parser ---------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="restic-monitor",
+        description="Backs up with restic when you are away, and warns when backups stop.",
+    )
+    parser.add_argument("--home", help="app home folder (default: the platform's user data dir; "
+                        "or RESTIC_MONITOR_HOME)")
+    parser.add_argument("--debug", action="store_true", help="verbose logs, also on the console")
+    parser.add_argument("--version", action="version", version=f"restic-monitor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def idle_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--idle-source",
+            metavar="SPEC",
+            help="auto (default), fixed:SECONDS, file:PATH, x11 or none "
+            "(or RESTIC_MONITOR_IDLE_SOURCE)",
+        )
+
+    p = sub.add_parser("run", help="run the monitor (default command)")
+    p.add_argument("--headless", action="store_true", help="no tray icon")
+    idle_option(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("status", help="show the backup status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("backup", help="back up now and wait for the outcome")
+    p.add_argument("--no-wait", action="store_true", help="return once the backup has started")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("stop", help="stop the running backup gracefully")
+    p.set_defaults(func=cmd_stop)
+
+    p = sub.add_parser("pause", help="pause automatic backups")
+    p.add_argument("--for", dest="duration", metavar="DURATION",
+                   help="e.g. 30m, 8h, 2d (default: pause_seconds)")
+    p.set_defaults(func=cmd_pause)
+
+    p = sub.add_parser("resume", help="end a pause")
+    p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("reload", help="re-read settings.json and env.json")
+    p.set_defaults(func=cmd_reload)
+
+    p = sub.add_parser("check", help="check configuration, restic and the repository")
+    idle_option(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("init", help="write example settings.json and env.json")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("shell", help="a shell with the restic environment, for restores")
+    p.set_defaults(func=cmd_shell)
+
+    p = sub.add_parser(
+        "restic", help="run restic with the configured environment", add_help=False
+    )
+    p.add_argument("restic_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_restic)
+
+    p = sub.add_parser("history", help="recent backup runs")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("idle", help="print the current idle time and its source")
+    p.add_argument("--json", action="store_true")
+    idle_option(p)
+    p.set_defaults(func=cmd_idle)
+
+    p = sub.add_parser("demo", help="a self-contained demonstration with a real repository")
+    p.add_argument("--once", action="store_true", help="exit after the first backup")
+    p.add_argument("--headless", action="store_true", help="no tray icon")
+    p.add_argument("--keep", action="store_true", help="keep the temporary home afterwards")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args([*(argv or sys.argv[1:]), "run"])
+    home = resolve_home(args.home)
+    try:
+        code: int = args.func(args, home)
+        return code
+    except CliError as exc:
+        print(f"restic-monitor: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""Local control channel: the CLI (and scripts) talk to the running instance.
+
+Newline-delimited JSON over a stream socket. POSIX uses a Unix socket in a
+user-only folder (its path kept under the ~108-byte limit, see
+:meth:`Home.control_socket`) and checks the peer's uid where the OS tells
+it; Windows uses TCP on 127.0.0.1. On both, every request carries a random
+token that only the user can read (``control.json``, mode 0600), compared in
+constant time. Requests are small and bounded; anything else is refused.
+
+A request is one line: ``{"token": ..., "command": ..., "args": {...}}``.
+The answer is one or more lines; the last one has ``"done": true`` and either
+``"ok": true, "result": ...`` or ``"ok": false, "error": "..."``. Lines before
+it are events (``{"event": "progress", ...}``) for commands that wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import socket
+import stat
+import struct
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from restic_monitor.paths import Home
+from restic_monitor.state import atomic_write
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 64 * 1024
+REQUEST_TIMEOUT = 5.0
+
+#: handler(command, args, send_event) -> result; raise ControlError for a refusal.
+Handler = Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], Any]
+
+
+class ControlError(Exception):
+    """A refusal or failure to report to the client as text."""
+
+
+class NoInstance(Exception):
+    """Nothing answers on the control channel."""
+
+
+def _use_unix() -> bool:
+    return hasattr(socket, "AF_UNIX") and sys.platform != "win32"
+
+
+class ControlServer:
+    def __init__(self, home: Home, handler: Handler) -> None:
+        self.home = home
+        self.handler = handler
+        self.token = secrets.token_hex(32)
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = threading.Event()
+        self.address: str = ""
+
+    def start(self) -> None:
+        if _use_unix():
+            path = self.home.control_socket()
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with contextlib.suppress(OSError):
+                if path.parent != self.home.root:
+                    path.parent.chmod(0o700)
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()  # stale: we hold the instance lock, nobody else uses it
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            old_umask = os.umask(0o177)
+            try:
+                sock.bind(str(path))
+            finally:
+                os.umask(old_umask)
+            self.address = str(path)
+            family = "unix"
+        else:  # pragma: no cover - Windows
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            host, port = sock.getsockname()[:2]
+            self.address = f"{host}:{port}"
+            family = "tcp"
+        sock.listen(16)
+        self._sock = sock
+        info = {"family": family, "address": self.address, "token": self.token, "pid": os.getpid()}
+        atomic_write(self.home.control_json, json.dumps(info).encode(), mode=0o600)
+        self._thread = threading.Thread(target=self._accept_loop, name="control", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._closed.set()
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        with contextlib.suppress(OSError):
+            current = json.loads(self.home.control_json.read_text())
+            if current.get("token") == self.token:
+                self.home.control_json.unlink()
+        if _use_unix():
+            with contextlib.suppress(OSError):
+                Path(self.address).unlink()
+        if self._thread is not None:
+            self._thread.join(2)
+
+    def _accept_loop(self) -> None:
+        while not self._closed.is_set():
+            sock = self._sock
+            if sock is None:
+                return
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                if self._closed.is_set():
+                    return
+                continue
+            threading.Thread(
+                target=self._serve, args=(conn,), name="control-conn", daemon=True
+            ).start()
+
+    def _peer_allowed(self, conn: socket.socket) -> bool:
+        if not _use_unix() or not hasattr(socket, "SO_PEERCRED"):
+            return True
+        try:
+            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        except OSError:
+            return True
+        _pid, uid, _gid = struct.unpack("3i", creds)
+        return uid == os.getuid()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(REQUEST_TIMEOUT)
+
+            def send(message: dict[str, Any]) -> None:
+                conn.sendall(json.dumps(message).encode() + b"\n")
+
+            try:
+                if not self._peer_allowed(conn):
+                    log.warning("control: refused a connection from another user")
+                    send({"done": True, "ok": False, "error": "permission denied"})
+                    return
+                request = _read_line(conn, MAX_REQUEST_BYTES)
+                command, args = self._parse(request)
+            except ControlError as exc:
+                log.warning("control: rejected a request: %s", exc)
+                with contextlib.suppress(OSError):
+                    send({"done": True, "ok": False, "error": str(exc)})
+                return
+            except OSError:
+                return
+            conn.settimeout(None)
+            try:
+                result = self.handler(command, args, send)
+                send({"done": True, "ok": True, "result": result})
+            except ControlError as exc:
+                with contextlib.suppress(OSError):
+                    send({"done": True, "ok": False, "error": str(exc)})
+            except OSError:
+                log.debug("control: client went away during %s", command)
+            except Exception as exc:
+                log.exception("control: %s failed", command)
+                with contextlib.suppress(OSError):
+                    send({"done": True, "ok": False, "error": f"internal error: {exc}"})
+
+    def _parse(self, raw: bytes) -> tuple[str, dict[str, Any]]:
+        try:
+            request = json.loads(raw)
+        except ValueError:
+            raise ControlError("invalid request: not JSON") from None
+        if not isinstance(request, dict):
+            raise ControlError("invalid request: expected a JSON object")
+        token = request.get("token")
+        if not isinstance(token, str) or not hmac.compare_digest(token, self.token):
+            raise ControlError("invalid or missing token")
+        command = request.get("command")
+        args = request.get("args", {})
+        if not isinstance(command, str) or not isinstance(args, dict):
+            raise ControlError("invalid request: expected command (string) and args (object)")
+        return command, args
+
+
+def _read_line(conn: socket.socket, limit: int) -> bytes:
+    buf = bytearray()
+    while True:
+        chunk = conn.recv(4096)
+        if not chunk:
+            if buf:
+                return bytes(buf)
+            raise ControlError("empty request")
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            buf += chunk[:newline]
+            if len(buf) > limit:
+                raise ControlError(f"request larger than {limit} bytes")
+            return bytes(buf)
+        buf += chunk
+        if len(buf) > limit:
+            raise ControlError(f"request larger than {limit} bytes")
+
+
+def _load_info(home: Home) -> dict[str, Any]:
+    path = home.control_json
+    try:
+        st = path.stat()
+        if st.st_size > 4096 or not stat.S_ISREG(st.st_mode):
+            raise NoInstance
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise NoInstance from None
+    if not isinstance(info, dict) or not all(
+        isinstance(info.get(k), str) for k in ("family", "address", "token")
+    ):
+        raise NoInstance
+    return info
+
+
+class ControlClient:
+    def __init__(self, home: Home, timeout: float = 5.0) -> None:
+        self.home = home
+        self.timeout = timeout
+        self.info = _load_info(home)
+
+    def _connect(self) -> socket.socket:
+        family, address = self.info["family"], self.info["address"]
+        try:
+            if family == "unix" and _use_unix():
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(self.timeout)
+                sock.connect(address)
+            elif family == "tcp":
+                host, _, port = address.rpartition(":")
+                sock = socket.create_connection((host, int(port)), timeout=self.timeout)
+            else:
+                raise NoInstance
+        except (OSError, ValueError):
+            raise NoInstance from None
+        return sock
+
+    def events(self, command: str, args: dict[str, Any] | None = None, wait: bool = False) -> Iterator[dict[str, Any]]:
+        """Send one request; yield every answer line (events, then the final one)."""
+        sock = self._connect()
+        with sock:
+            request = {"token": self.info["token"], "command": command, "args": args or {}}
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            if wait:
+                sock.settimeout(None)
+            reader = sock.makefile("rb")
+            for raw in reader:
+                message = json.loads(raw)
+                yield message
+                if message.get("done"):
+                    return
+        raise ControlError("the instance closed the connection without an answer")
+
+    def call(
+        self,
+        command: str,
+        args: dict[str, Any] | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        wait: bool = False,
+    ) -> Any:
+        for message in self.events(command, args, wait=wait):
+            if message.get("done"):
+                if message.get("ok"):
+                    return message.get("result")
+                raise ControlError(str(message.get("error", "unknown error")))
+            if on_event is not None:
+                on_event(message)
+        raise ControlError("no answer")
+
+
+def connect(home: Home, timeout: float = 5.0) -> ControlClient:
+    """A client for the running instance; raises :class:`NoInstance` when none answers."""
+    client = ControlClient(home, timeout)
+    client.call("ping")
+    return client

@@ -1,0 +1,201 @@
+"""The headless front end: engine + control channel + signals, no Qt anywhere.
+
+Also hosts :func:`control_handler`, the mapping from control requests to
+engine commands, which every front end that owns an engine reuses.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from restic_monitor import __version__, logs
+from restic_monitor.control import ControlError, ControlServer
+from restic_monitor.engine import Engine, EngineError
+from restic_monitor.instance import InstanceLock
+from restic_monitor.notify import Notifier, headless_notifier
+from restic_monitor.paths import Home
+from restic_monitor.platform.idle import IdleSource, make_idle_source
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+EXIT_INSTANCE = 4
+EXIT_INTERRUPTED = 130
+
+PROGRESS_EVENT_INTERVAL = 1.0
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``15m``, ``8h``, ``2d``, ``1h30m`` -> seconds."""
+    import re
+
+    cleaned = text.strip().lower().replace(" ", "")
+    if not cleaned:
+        raise ValueError("empty duration")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        pass
+    else:
+        if value <= 0:
+            raise ValueError(f"duration {text!r} must be more than 0")
+        return value
+    units = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(min|s|m|h|d)", cleaned)
+    if not parts or "".join(n + u for n, u in parts) != cleaned:
+        raise ValueError(
+            f"cannot read duration {text!r}; use e.g. 90s, 15m, 8h, 2d or 1h30m"
+        )
+    total = sum(float(n) * units[u] for n, u in parts)
+    if total <= 0:
+        raise ValueError(f"duration {text!r} must be more than 0")
+    return total
+
+
+def control_handler(
+    engine: Engine, request_shutdown: Callable[[], None]
+) -> Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], Any]:
+    """Map control requests onto engine commands."""
+
+    def handle(command: str, args: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> Any:
+        try:
+            if command == "ping":
+                return {"version": __version__}
+            if command == "status":
+                return engine.status()
+            if command == "backup":
+                ticket = engine.backup()
+                send({"event": "accepted", "already_running": ticket.already_running})
+                if not args.get("wait", True):
+                    return {"already_running": ticket.already_running, "waited": False}
+                last_sent = 0.0
+                while True:
+                    try:
+                        record = ticket.wait(timeout=PROGRESS_EVENT_INTERVAL)
+                        break
+                    except concurrent.futures.TimeoutError:
+                        pass
+                    now = time.monotonic()
+                    if args.get("progress", True) and now - last_sent >= PROGRESS_EVENT_INTERVAL:
+                        last_sent = now
+                        status = engine.status()
+                        send({"event": "progress", "progress": status.get("progress")})
+                return {
+                    "already_running": ticket.already_running,
+                    "waited": True,
+                    "run": record.to_json(),
+                }
+            if command == "stop":
+                return {"stopped": engine.stop()}
+            if command == "pause":
+                seconds = args.get("seconds")
+                if seconds is not None and (
+                    isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                ):
+                    raise ControlError("pause: seconds must be a number")
+                until = engine.pause(float(seconds) if seconds is not None else None)
+                return {"paused_until": until}
+            if command == "resume":
+                engine.resume()
+                return {}
+            if command == "reload":
+                return {"problems": engine.reload()}
+            if command == "shutdown":
+                request_shutdown()
+                return {}
+        except EngineError as exc:
+            raise ControlError(str(exc)) from None
+        raise ControlError(f"unknown command {command!r}")
+
+    return handle
+
+
+class Daemon:
+    """Owns the instance lock, the engine and the control server of one home."""
+
+    def __init__(
+        self,
+        home: Home,
+        idle_source: IdleSource,
+        notifier: Notifier | None = None,
+        kill_after: float | None = None,
+    ) -> None:
+        self.home = home
+        self.lock = InstanceLock(home.lock)
+        self.stop_event = threading.Event()
+        extra = {} if kill_after is None else {"kill_after": kill_after}
+        self.engine = Engine(home, idle_source, notifier=notifier or headless_notifier(), **extra)
+        self.server = ControlServer(home, control_handler(self.engine, self.stop_event.set))
+
+    def start(self) -> None:
+        self.engine.start()
+        self.server.start()
+
+    def close(self) -> None:
+        self.server.close()
+        self.engine.shutdown(timeout=self.engine.kill_after + 15)
+        self.lock.release()
+
+
+def already_running_message(home: Home, lock: InstanceLock) -> str:
+    pid = lock.holder_pid()
+    who = f" (pid {pid})" if pid else ""
+    return (
+        f"restic-monitor is already running for {home.root}{who}. "
+        "Use `restic-monitor status`, or stop it before starting another."
+    )
+
+
+def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> int:
+    try:
+        home.ensure()
+    except OSError as exc:
+        print(f"restic-monitor: cannot create {home.root}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    logs.setup(home, debug=debug, console=True)
+    try:
+        idle = make_idle_source(idle_spec)
+    except (ValueError, OSError) as exc:
+        print(f"restic-monitor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    daemon = Daemon(home, idle)
+    if not daemon.lock.acquire():
+        print(f"restic-monitor: {already_running_message(home, daemon.lock)}", file=sys.stderr)
+        return EXIT_INSTANCE
+    log.info("restic-monitor %s starting (headless, home %s)", __version__, home.root)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if signum == getattr(signal, "SIGHUP", None):
+            threading.Thread(target=daemon.engine.reload, daemon=True).start()
+            return
+        daemon.stop_event.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_signal)
+    try:
+        daemon.start()
+        print(
+            f"restic-monitor running (headless) for {home.root}; idle source "
+            f"{daemon.engine.idle_source.name}. Logs: {home.app_log}",
+            file=sys.stderr,
+        )
+        while not daemon.stop_event.wait(3600):
+            if not daemon.engine.alive:
+                break
+    finally:
+        log.info("restic-monitor stopping")
+        daemon.close()
+        log.info("restic-monitor stopped")
+    return EXIT_OK

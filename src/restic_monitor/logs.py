@@ -1,0 +1,87 @@
+"""Application logging: a size-bounded rotating file, secrets masked at the door.
+
+The secret filter is a second line of defence: the code never logs env.json
+values on purpose, and anything that would slip through (an exception text
+quoting an environment, say) is masked before it reaches a handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+import threading
+from collections.abc import Iterable
+
+from restic_monitor.paths import Home
+from restic_monitor.restic import Redactor
+
+LOG_MAX_BYTES = 1024 * 1024
+LOG_BACKUPS = 4  # at most 5 MiB of application log in all
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+class SecretFilter(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._redactor = Redactor(())
+
+    def update(self, secrets: Iterable[str]) -> None:
+        with self._lock:
+            self._redactor = Redactor(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            redactor = self._redactor
+        message = record.getMessage()
+        masked = redactor.text(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redactor.text(record.exc_text)
+        if masked != message:
+            record.msg = masked
+            record.args = None
+        return True
+
+
+SECRETS = SecretFilter()
+_state: dict[str, str | None] = {"problem": None}
+
+
+def problem() -> str | None:
+    """Why the application log cannot be written, if it cannot."""
+    return _state["problem"]
+
+
+def setup(home: Home | None, *, debug: bool = False, console: bool = False) -> None:
+    """Send the package's logs to the rotating file (and stderr with --debug)."""
+    root = logging.getLogger("restic_monitor")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    root.propagate = False
+    formatter = logging.Formatter(FORMAT)
+    _state["problem"] = None
+    if home is not None:
+        try:
+            home.logs.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.handlers.RotatingFileHandler(
+                home.app_log, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+            )
+            file_handler.setFormatter(formatter)
+            file_handler.addFilter(SECRETS)
+            root.addHandler(file_handler)
+        except OSError as exc:
+            _state["problem"] = f"cannot write {home.app_log}: {exc.strerror or exc}"
+            console = True
+    if console or debug:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(formatter)
+        stream.setLevel(logging.DEBUG if debug else logging.WARNING)
+        stream.addFilter(SECRETS)
+        root.addHandler(stream)
+    if _state["problem"]:
+        root.error("%s; logging to the console only", _state["problem"])

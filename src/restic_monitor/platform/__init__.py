@@ -1,0 +1,1 @@
+"""Operating-system adapters: one small interface per concern, one implementation per OS."""

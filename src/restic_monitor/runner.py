@@ -1,0 +1,405 @@
+"""One restic process: spawn, stream its output to the log, follow progress, stop it.
+
+restic's stdout and stderr are merged into one pipe that a single reader
+thread drains as fast as restic writes, so restic never blocks on a full
+pipe because of us. The reader works on chunks, not lines: one read, one
+log write and one flush per chunk keeps up with hundreds of thousands of
+lines per second while still putting every line on disk as soon as it is
+read. Memory stays bounded: a partial line is capped, only the newest status
+message is kept (and parsed a few times per second, not per line), and the
+tail kept for failure notices is a fixed-size deque.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import logging
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from restic_monitor import restic
+from restic_monitor.platform import process as osproc
+from restic_monitor.restic import Classification, Outcome, Progress, Redactor, Summary
+from restic_monitor.state import to_iso
+
+log = logging.getLogger(__name__)
+
+TAIL_LINES = 50
+MAX_LINE_BYTES = 64 * 1024
+CHUNK_BYTES = 256 * 1024
+PROGRESS_PARSE_INTERVAL = 0.2
+PROGRESS_LOG_INTERVAL = 10.0
+DEFAULT_KILL_AFTER = 30.0
+
+_STATUS_PREFIX = b'{"message_type":"status"'
+
+
+@dataclass
+class RunResult:
+    exit_code: int | None
+    classification: Classification
+    started: float
+    ended: float
+    duration: float
+    summary: Summary | None = None
+    progress: Progress | None = None
+    tail: list[str] = field(default_factory=list)
+    log_problem: str | None = None
+    stop_requested: bool = False
+    hard_killed: bool = False
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.classification.outcome
+
+
+class _LogSink:
+    """The run log. A failing disk stops the logging, never the backup."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.problem: str | None = None
+        self._fh: IO[bytes] | None = None
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = path.open("wb")
+        except OSError as exc:
+            self.problem = f"cannot write {path}: {exc.strerror or exc}"
+            log.error("%s; the backup runs without its log", self.problem)
+
+    def write(self, data: bytes) -> None:
+        if self._fh is None or not data:
+            return
+        try:
+            self._fh.write(data)
+            self._fh.flush()
+        except OSError as exc:
+            self.problem = f"writing the restic log failed: {exc.strerror or exc}"
+            log.error("%s; the rest of this run's output is not logged", self.problem)
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._fh = None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._fh = None
+
+
+class ResticRun:
+    """Runs one restic command to its end. Thread-safe ``stop`` and ``progress``."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        log_path: Path | None,
+        redactor: Redactor,
+        json_progress: bool = False,
+        low_priority: bool = False,
+        restic_version: str | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        kill_after: float = DEFAULT_KILL_AFTER,
+        header: str | None = None,
+        clock: Callable[[], float] = time.time,
+        on_start: Callable[[int, float | None], None] | None = None,
+    ) -> None:
+        self.argv = list(argv)
+        self._env = dict(env)
+        self._log_path = log_path
+        self._redactor = redactor
+        self._json = json_progress
+        self._low_priority = low_priority
+        self._version = restic_version
+        self._on_progress = on_progress
+        self._kill_after = kill_after
+        self._header = header
+        self._clock = clock
+        self._on_start = on_start
+
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stop_requested = False
+        self._hard_killed = False
+        self._kill_timer: threading.Timer | None = None
+        self._progress: Progress | None = None
+        self._progress_mono: float | None = None
+        self._summary: Summary | None = None
+        self._tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self.lines_seen = 0
+        self.pid: int | None = None
+        self.pid_started: float | None = None
+
+    # --- thread-safe views --------------------------------------------------
+
+    @property
+    def progress(self) -> Progress | None:
+        with self._lock:
+            return self._progress
+
+    @property
+    def seconds_since_progress(self) -> float | None:
+        with self._lock:
+            if self._progress_mono is None:
+                return None
+            return time.monotonic() - self._progress_mono
+
+    def tail(self) -> list[str]:
+        with self._lock:
+            return list(self._tail)
+
+    # --- control -------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask restic to stop gracefully; kill it if it has not ended in time."""
+        with self._lock:
+            self._stop_requested = True
+            proc = self._proc
+            if proc is None or self._kill_timer is not None:
+                return
+            timer = threading.Timer(self._kill_after, self._hard_kill)
+            timer.daemon = True
+            self._kill_timer = timer
+        log.info("asking restic (pid %s) to stop", proc.pid)
+        osproc.graceful_stop(proc)
+        timer.start()
+
+    def _hard_kill(self) -> None:
+        with self._lock:
+            proc = self._proc
+        if proc is not None and proc.poll() is None:
+            log.warning(
+                "restic (pid %s) did not stop within %.0f s; killing it", proc.pid, self._kill_after
+            )
+            with self._lock:
+                self._hard_killed = True
+            osproc.hard_kill(proc)
+
+    # --- running -----------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        """Start restic and block until it has ended and its output is drained."""
+        started = self._clock()
+        mono = time.monotonic()
+        sink = _LogSink(self._log_path)
+        sink.write(self._header_bytes(started))
+        argv = osproc.priority_prefix(self._low_priority) + self.argv
+        try:
+            with self._lock:
+                if self._stop_requested:
+                    raise _StoppedBeforeStart
+                self._proc = subprocess.Popen(  # noqa: S603
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    env=self._env,
+                    **osproc.popen_options(self._low_priority),
+                )
+                proc = self._proc
+                self.pid = proc.pid
+            self.pid_started = osproc.process_start_time(proc.pid)
+            if self._on_start is not None:
+                try:
+                    self._on_start(proc.pid, self.pid_started)
+                except Exception:
+                    log.exception("recording the restic process failed")
+        except _StoppedBeforeStart:
+            sink.close()
+            return self._result(None, started, mono, sink, Outcome.INTERRUPTED)
+        except OSError as exc:
+            message = f"cannot start {self.argv[0]}: {exc.strerror or exc}"
+            sink.write(f"# {message}\n".encode())
+            sink.close()
+            with self._lock:
+                self._tail.append(message)
+            cls = Classification(Outcome.ERROR, "cannot_start", message)
+            return self._result(None, started, mono, sink, classification=cls)
+
+        try:
+            assert proc.stdout is not None
+            self._pump(proc.stdout, sink)
+            code = proc.wait()
+        finally:
+            with self._lock:
+                timer = self._kill_timer
+            if timer is not None:
+                timer.cancel()
+        ended = self._clock()
+        sink.write(f"# ended {to_iso(ended)}, exit code {code}\n".encode())
+        sink.close()
+        return self._result(code, started, mono, sink)
+
+    def _header_bytes(self, started: float) -> bytes:
+        command = " ".join(_quote(a) for a in self.argv)
+        lines = [
+            f"# restic-monitor: run started {to_iso(started)}",
+            f"# restic version: {self._version or 'unknown'}",
+            f"# command: {command}",
+        ]
+        if self._header:
+            lines.append(f"# {self._header}")
+        return self._redactor.text("\n".join(lines) + "\n").encode()
+
+    def _result(
+        self,
+        code: int | None,
+        started: float,
+        mono: float,
+        sink: _LogSink,
+        outcome: Outcome | None = None,
+        classification: Classification | None = None,
+    ) -> RunResult:
+        with self._lock:
+            tail = list(self._tail)
+            stop_requested = self._stop_requested
+            hard_killed = self._hard_killed
+            summary = self._summary
+            progress = self._progress
+        if classification is None:
+            if outcome is Outcome.INTERRUPTED:
+                classification = restic.classify(None, stop_requested=True)
+            else:
+                classification = restic.classify(code, tail, stop_requested)
+        return RunResult(
+            exit_code=code,
+            classification=classification,
+            started=started,
+            ended=self._clock(),
+            duration=time.monotonic() - mono,
+            summary=summary,
+            progress=progress,
+            tail=tail,
+            log_problem=sink.problem,
+            stop_requested=stop_requested,
+            hard_killed=hard_killed,
+        )
+
+    def _pump(self, pipe: IO[bytes], sink: _LogSink) -> None:
+        fd = pipe.fileno()
+        partial = b""
+        last_status: bytes | None = None
+        last_parse = 0.0
+        last_logged = time.monotonic()
+        while True:
+            try:
+                chunk = os.read(fd, CHUNK_BYTES)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data = partial + chunk if partial else chunk
+            lines = data.split(b"\n")
+            partial = lines.pop()
+            if len(partial) > MAX_LINE_BYTES:
+                lines.append(partial)
+                partial = b""
+            out, status = self._handle(lines)
+            if status is not None:
+                last_status = status
+            now = time.monotonic()
+            if last_status is not None and now - last_parse >= PROGRESS_PARSE_INTERVAL:
+                last_parse = now
+                progress = self._set_progress(last_status)
+                last_status = None
+                if progress is not None and now - last_logged >= PROGRESS_LOG_INTERVAL:
+                    last_logged = now
+                    out.append(f"progress: {progress.describe()}")
+            if out:
+                text = "\n".join(out) + "\n"
+                sink.write(self._redactor.data(text.encode("utf-8", "replace")))
+        if partial:
+            out, status = self._handle([partial])
+            if status is not None:
+                last_status = status
+            if out:
+                sink.write(self._redactor.data(("\n".join(out) + "\n").encode()))
+        if last_status is not None:
+            self._set_progress(last_status)
+
+    def _handle(self, lines: list[bytes]) -> tuple[list[str], bytes | None]:
+        """Turn raw lines into log lines; return the newest raw status line too."""
+        out: list[str] = []
+        tail: list[str] = []
+        status: bytes | None = None
+        json_mode = self._json
+        self.lines_seen += len(lines)
+        for raw in lines:
+            if json_mode and raw.startswith(_STATUS_PREFIX):
+                status = raw
+                continue
+            if json_mode and raw.startswith(b"{"):
+                text = self._json_line(raw)
+                if text is None:
+                    continue
+                if text.startswith(("error:", "Fatal:")):
+                    tail.append(text)
+            else:
+                text = restic.clean_line(raw.decode("utf-8", "replace")).rstrip()
+                if not text:
+                    continue
+                tail.append(text)
+            out.append(text)
+        if tail:
+            redact = self._redactor.text
+            with self._lock:
+                self._tail.extend(redact(t) for t in tail[-TAIL_LINES:])
+        return out, status
+
+    def _json_line(self, raw: bytes) -> str | None:
+        try:
+            msg: Any = json.loads(raw)
+        except ValueError:
+            return restic.clean_line(raw.decode("utf-8", "replace")).rstrip() or None
+        if not isinstance(msg, dict):
+            return None
+        kind = msg.get("message_type")
+        if kind == "status":
+            with self._lock:
+                self._progress = restic.parse_status(msg)
+                self._progress_mono = time.monotonic()
+            return None
+        if kind == "summary":
+            summary = restic.parse_summary(msg)
+            with self._lock:
+                self._summary = summary
+        return restic.readable(msg)
+
+    def _set_progress(self, raw: bytes) -> Progress | None:
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(msg, dict):
+            return None
+        progress = restic.parse_status(msg)
+        with self._lock:
+            self._progress = progress
+            self._progress_mono = time.monotonic()
+        if self._on_progress is not None:
+            try:
+                self._on_progress(progress)
+            except Exception:
+                log.exception("progress listener failed")
+        return progress
+
+
+class _StoppedBeforeStart(Exception):
+    pass
+
+
+def _quote(arg: str) -> str:
+    if not arg or any(c in arg for c in " \t\"'"):
+        return json.dumps(arg)
+    return arg
