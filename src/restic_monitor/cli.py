@@ -59,7 +59,9 @@ def _instance(home: Home) -> ControlClient | None:
         except NoInstance:
             pass
         except ControlError as exc:
-            raise CliError(f"the running instance refused the request: {exc}", EXIT_INSTANCE) from None
+            raise CliError(
+                f"the running instance refused the request: {exc}", EXIT_INSTANCE
+            ) from None
         lock = InstanceLock(home.lock)
         if not home.lock.exists() or lock.acquire():
             lock.release()
@@ -99,7 +101,9 @@ def exit_code_for(run: dict[str, Any]) -> int:
 def describe_run(run: dict[str, Any]) -> str:
     outcome = run.get("outcome")
     if run.get("counted_success"):
-        head = "Backup succeeded" if outcome == "success" else "Backup incomplete (counted as success)"
+        head = (
+            "Backup succeeded" if outcome == "success" else "Backup incomplete (counted as success)"
+        )
     else:
         head = {
             "incomplete": "Backup incomplete",
@@ -159,29 +163,13 @@ class _ProgressLine:
 
 
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
-    if not args.headless and _has_display() and not os.environ.get("RESTIC_MONITOR_NO_TRAY"):
-        try:
-            from restic_monitor.tray import run_tray  # type: ignore[attr-defined]
-        except ImportError:
-            pass
-        else:
-            result: int = run_tray(home, args.idle_source, debug=args.debug)
-            return result
+    # The tray front end is not part of this release yet: run is headless.
     return run_headless(home, args.idle_source, debug=args.debug)
-
-
-def _has_display() -> bool:
-    if sys.platform in ("win32", "darwin"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def cmd_status(args: argparse.Namespace, home: Home) -> int:
     client = _instance(home)
-    if client is not None:
-        status = client.call("status")
-    else:
-        status = status_from_files(home)
+    status = client.call("status") if client is not None else status_from_files(home)
     if args.json:
         print(json.dumps(status, indent=2))
     else:
@@ -203,7 +191,8 @@ def _backup_through(client: ControlClient, wait: bool) -> int:
         if event.get("event") == "accepted":
             if event.get("already_running"):
                 print(
-                    "A backup is already running" + ("; waiting for it to finish." if wait else "."),
+                    "A backup is already running"
+                    + ("; waiting for it to finish." if wait else "."),
                     file=sys.stderr,
                 )
             else:
@@ -214,7 +203,9 @@ def _backup_through(client: ControlClient, wait: bool) -> int:
     try:
         result = client.call("backup", {"wait": wait}, on_event=on_event, wait=wait)
     except ControlError as exc:
-        raise CliError(str(exc), EXIT_USAGE if "configuration" in str(exc) else EXIT_FAILED) from None
+        raise CliError(
+            str(exc), EXIT_USAGE if "configuration" in str(exc) else EXIT_FAILED
+        ) from None
     finally:
         line.done()
     if not wait:
@@ -243,7 +234,9 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
             home, UnknownIdle("foreground backup"), notifier=LogNotifier(), automatic=False
         )
         line = _ProgressLine()
-        engine.subscribe(lambda event, data: line.show(data["progress"]) if event == "progress" else None)
+        engine.subscribe(
+            lambda event, data: line.show(data["progress"]) if event == "progress" else None
+        )
         engine.start()
         try:
             ticket = engine.backup()
@@ -275,7 +268,9 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
         lock.release()
 
 
-def _simple(command: str, args_for: Callable[[argparse.Namespace], dict[str, Any]] | None = None) -> Callable[[argparse.Namespace, Home], Any]:
+def _simple(
+    command: str, args_for: Callable[[argparse.Namespace], dict[str, Any]] | None = None
+) -> Callable[[argparse.Namespace, Home], Any]:
     def run(args: argparse.Namespace, home: Home) -> Any:
         client = _instance(home)
         if client is None:
@@ -476,7 +471,9 @@ def cmd_restic(args: argparse.Namespace, home: Home) -> int:
     config = _load_config_or_fail(home)
     exe = config.settings.resolve_restic()
     if exe is None:
-        raise CliError(f"restic not found: {config.settings.restic_exe!r} (settings.json restic_exe)")
+        raise CliError(
+            f"restic not found: {config.settings.restic_exe!r} (settings.json restic_exe)"
+        )
     rest = list(args.restic_args)
     if rest and rest[0] == "--":
         rest = rest[1:]
@@ -501,8 +498,10 @@ def cmd_history(args: argparse.Namespace, home: Home) -> int:
     if not records:
         print("No backups recorded yet.")
         return EXIT_OK
-    header = f"{'started':<25} {'duration':>9}  {'outcome':<11} {'new':>6} {'changed':>7} {'added':>10}  snapshot"
-    print(header)
+    print(
+        f"{'started':<25} {'duration':>9}  {'outcome':<11} {'new':>6} {'changed':>7} "
+        f"{'added':>10}  snapshot"
+    )
     for r in records:
         duration = restic.human_duration(r.duration) if r.duration is not None else "-"
         added = restic.human_bytes(r.data_added) if r.data_added is not None else "-"
@@ -549,8 +548,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="restic-monitor",
         description="Backs up with restic when you are away, and warns when backups stop.",
     )
-    parser.add_argument("--home", help="app home folder (default: the platform's user data dir; "
-                        "or RESTIC_MONITOR_HOME)")
+    parser.add_argument(
+        "--home",
+        help="app home folder (default: the platform's user data dir; or RESTIC_MONITOR_HOME)",
+    )
     parser.add_argument("--debug", action="store_true", help="verbose logs, also on the console")
     parser.add_argument("--version", action="version", version=f"restic-monitor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -580,8 +581,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stop)
 
     p = sub.add_parser("pause", help="pause automatic backups")
-    p.add_argument("--for", dest="duration", metavar="DURATION",
-                   help="e.g. 30m, 8h, 2d (default: pause_seconds)")
+    p.add_argument(
+        "--for",
+        dest="duration",
+        metavar="DURATION",
+        help="e.g. 30m, 8h, 2d (default: pause_seconds)",
+    )
     p.set_defaults(func=cmd_pause)
 
     p = sub.add_parser("resume", help="end a pause")
@@ -601,9 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("shell", help="a shell with the restic environment, for restores")
     p.set_defaults(func=cmd_shell)
 
-    p = sub.add_parser(
-        "restic", help="run restic with the configured environment", add_help=False
-    )
+    p = sub.add_parser("restic", help="run restic with the configured environment", add_help=False)
     p.add_argument("restic_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_restic)
 

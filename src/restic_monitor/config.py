@@ -294,7 +294,9 @@ def _check(spec: SettingSpec, value: Any) -> str | None:
             return 'expected at least one argument, such as ["backup", "<folder>"].'
         bad = [i for i, item in enumerate(value) if not isinstance(item, str)]
         if bad:
-            return f"expected every item to be a string; item {bad[0]} is {_describe(value[bad[0]])}."
+            return (
+                f"expected every item to be a string; item {bad[0]} is {_describe(value[bad[0]])}."
+            )
         return None
     raise AssertionError(spec.kind)
 
@@ -348,9 +350,7 @@ def parse_env(data: Mapping[str, Any], path: Path, problems: list[Problem]) -> S
     values: dict[str, str] = {}
     for key, value in data.items():
         if not key or "=" in key or "\0" in key:
-            problems.append(
-                Problem(path, repr(key), "not a valid environment variable name.")
-            )
+            problems.append(Problem(path, repr(key), "not a valid environment variable name."))
             continue
         if not isinstance(value, str):
             # Never echo the value: it may be a secret.

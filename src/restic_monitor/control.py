@@ -134,7 +134,7 @@ class ControlServer:
         except OSError:
             return True
         _pid, uid, _gid = struct.unpack("3i", creds)
-        return uid == os.getuid()
+        return bool(uid == os.getuid())
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
@@ -245,7 +245,9 @@ class ControlClient:
             raise NoInstance from None
         return sock
 
-    def events(self, command: str, args: dict[str, Any] | None = None, wait: bool = False) -> Iterator[dict[str, Any]]:
+    def events(
+        self, command: str, args: dict[str, Any] | None = None, wait: bool = False
+    ) -> Iterator[dict[str, Any]]:
         """Send one request; yield every answer line (events, then the final one)."""
         sock = self._connect()
         with sock:

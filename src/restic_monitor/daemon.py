@@ -22,6 +22,7 @@ from restic_monitor.instance import InstanceLock
 from restic_monitor.notify import Notifier, headless_notifier
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource, make_idle_source
+from restic_monitor.runner import DEFAULT_KILL_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,7 @@ def parse_duration(text: str) -> float:
     units = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
     parts = re.findall(r"(\d+(?:\.\d+)?)(min|s|m|h|d)", cleaned)
     if not parts or "".join(n + u for n, u in parts) != cleaned:
-        raise ValueError(
-            f"cannot read duration {text!r}; use e.g. 90s, 15m, 8h, 2d or 1h30m"
-        )
+        raise ValueError(f"cannot read duration {text!r}; use e.g. 90s, 15m, 8h, 2d or 1h30m")
     total = sum(float(n) * units[u] for n, u in parts)
     if total <= 0:
         raise ValueError(f"duration {text!r} must be more than 0")
@@ -133,8 +132,12 @@ class Daemon:
         self.home = home
         self.lock = InstanceLock(home.lock)
         self.stop_event = threading.Event()
-        extra = {} if kill_after is None else {"kill_after": kill_after}
-        self.engine = Engine(home, idle_source, notifier=notifier or headless_notifier(), **extra)
+        self.engine = Engine(
+            home,
+            idle_source,
+            notifier=notifier or headless_notifier(),
+            kill_after=DEFAULT_KILL_AFTER if kill_after is None else kill_after,
+        )
         self.server = ControlServer(home, control_handler(self.engine, self.stop_event.set))
 
     def start(self) -> None:

@@ -194,7 +194,9 @@ def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def _verify_restore(out: _Printer, exe: str, env: dict[str, str], sample: Path, target: Path) -> None:
+def _verify_restore(
+    out: _Printer, exe: str, env: dict[str, str], sample: Path, target: Path
+) -> None:
     result = subprocess.run(
         [exe, "restore", "latest", "--target", str(target)],
         env=restic.child_env(env),

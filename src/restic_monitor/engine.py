@@ -48,9 +48,7 @@ class Ticket:
     """A handle on one backup run, to wait for its outcome."""
 
     already_running: bool
-    future: concurrent.futures.Future[RunRecord] = field(
-        default_factory=concurrent.futures.Future
-    )
+    future: concurrent.futures.Future[RunRecord] = field(default_factory=concurrent.futures.Future)
 
     def wait(self, timeout: float | None = None) -> RunRecord:
         return self.future.result(timeout)
@@ -316,9 +314,7 @@ class Engine:
         self._notified_config = ()
         names = ", ".join(sorted(config.env)) or "none"
         if initial or was_invalid:
-            log.info(
-                "configuration loaded from %s (env.json variables: %s)", self.home.root, names
-            )
+            log.info("configuration loaded from %s (env.json variables: %s)", self.home.root, names)
         else:
             log.info("configuration reloaded (env.json variables: %s)", names)
         self._emit("config", problems=[])
@@ -378,8 +374,8 @@ class Engine:
 
     def _cmd_pause(self, seconds: float | None) -> float:
         settings = self._settings()
-        duration = seconds if seconds is not None else (
-            settings.pause_seconds if settings else 28800.0
+        duration = (
+            seconds if seconds is not None else (settings.pause_seconds if settings else 28800.0)
         )
         if duration <= 0:
             raise EngineError("the pause duration must be more than 0 seconds")
@@ -506,9 +502,7 @@ class Engine:
             last_warning_notice=self._engine_state.last_warning_notice,
         )
 
-    def _decide(
-        self, now: float, idle: float | None, settings: Settings | None
-    ) -> policy.Decision:
+    def _decide(self, now: float, idle: float | None, settings: Settings | None) -> policy.Decision:
         facts = self._facts(now, idle, settings)
         if settings is None:
             # Still report the warning truthfully with the default threshold.
@@ -593,7 +587,9 @@ class Engine:
         redactor = Redactor(config.env.secrets())
         for orphan in job.orphans:
             if orphan.pid and osproc.stop_orphan(orphan.pid, orphan.pid_started, self.kill_after):
-                log.warning("stopped restic (pid %s) left running by the previous monitor", orphan.pid)
+                log.warning(
+                    "stopped restic (pid %s) left running by the previous monitor", orphan.pid
+                )
         exe = settings.resolve_restic()
         if job.unlock_first and exe is not None and not job.stop_requested:
             job.unlocked = self._unlock(exe, config, redactor)
@@ -629,9 +625,7 @@ class Engine:
             kill_after=self.kill_after,
             header=f"trigger: {job.trigger}",
             clock=self._clock,
-            on_start=lambda pid, started: self.history.update(
-                run_id, pid=pid, pid_started=started
-            ),
+            on_start=lambda pid, started: self.history.update(run_id, pid=pid, pid_started=started),
         )
         job.run = run
         if job.stop_requested:
@@ -807,4 +801,3 @@ def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.
             return True
         time.sleep(interval)
     return predicate()
-

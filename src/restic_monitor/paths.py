@@ -9,6 +9,7 @@ create a home as a side effect.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -113,7 +114,5 @@ class Home:
         for folder in (self.root, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
             if sys.platform != "win32":
-                try:
+                with contextlib.suppress(OSError):
                     folder.chmod(0o700)
-                except OSError:
-                    pass

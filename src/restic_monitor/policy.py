@@ -96,7 +96,7 @@ def backoff_seconds(settings: Settings, failures: int) -> float:
         return between
     base = max(between, MIN_BACKOFF_BASE_SECONDS)
     exponent = min(failures - 1, 30)
-    return max(between, min(base * 2**exponent, BACKOFF_CAP_SECONDS))
+    return max(between, min(base * (1 << exponent), BACKOFF_CAP_SECONDS))
 
 
 def earliest_by_spacing(settings: Settings, facts: Facts) -> float | None:

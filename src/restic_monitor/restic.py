@@ -69,9 +69,9 @@ def classify(
     if exit_code in by_code:
         reason = by_code[exit_code]
         return Classification(Outcome.FAILED, reason, reason_text(reason))
-    reason = reason_from_messages(tail)
-    if reason:
-        return Classification(Outcome.FAILED, reason, reason_text(reason))
+    recognised = reason_from_messages(tail)
+    if recognised:
+        return Classification(Outcome.FAILED, recognised, reason_text(recognised))
     fatal = last_fatal_line(tail)
     if exit_code is not None and exit_code < 0:
         return Classification(
@@ -231,7 +231,9 @@ class Progress:
         if self.files_done is not None or self.total_files is not None:
             parts.append(f"{self.files_done or 0:,}/{self.total_files or 0:,} files")
         if self.bytes_done is not None or self.total_bytes is not None:
-            parts.append(f"{human_bytes(self.bytes_done or 0)}/{human_bytes(self.total_bytes or 0)}")
+            parts.append(
+                f"{human_bytes(self.bytes_done or 0)}/{human_bytes(self.total_bytes or 0)}"
+            )
         if self.eta_seconds:
             parts.append(f"ETA {human_duration(self.eta_seconds)}")
         return ", ".join(parts) or "starting"
@@ -329,7 +331,7 @@ def human_bytes(value: float) -> str:
 
 
 def human_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
     minutes, sec = divmod(seconds, 60)

@@ -199,7 +199,7 @@ class ResticRun:
             with self._lock:
                 if self._stop_requested:
                     raise _StoppedBeforeStart
-                self._proc = subprocess.Popen(  # noqa: S603
+                self._proc = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,

@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,9 @@ def read_engine_state(home: Home) -> EngineState:
         if not isinstance(data, dict):
             raise ValueError("not an object")
         notice = data.get("last_warning_notice")
-        if notice is not None and (isinstance(notice, bool) or not isinstance(notice, (int, float))):
+        if notice is not None and (
+            isinstance(notice, bool) or not isinstance(notice, (int, float))
+        ):
             raise ValueError("last_warning_notice is not a number")
         unlock = data.get("unlock_needed", False)
         if not isinstance(unlock, bool):

@@ -73,7 +73,10 @@ def build_status(
     reason = decision.reason.value if decision is not None else None
     reason_text = decision.reason.describe() if decision is not None else None
     if problems:
-        reason, reason_text = policy.Reason.CONFIG_ERROR.value, policy.Reason.CONFIG_ERROR.describe()
+        reason, reason_text = (
+            policy.Reason.CONFIG_ERROR.value,
+            policy.Reason.CONFIG_ERROR.describe(),
+        )
     return {
         "version": version,
         "home": str(home.root),

@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -80,7 +81,7 @@ class FileIdle:
                 self._warned = True
             return None
         self._warned = False
-        if value != value or value < 0:  # NaN or negative
+        if math.isnan(value) or value < 0:
             return None
         return value
 
@@ -243,9 +244,7 @@ class MacIdle:  # pragma: no cover - macOS only
 
     def seconds(self) -> float | None:
         value = float(
-            self._cg.CGEventSourceSecondsSinceLastEventType(
-                self._HID_SYSTEM_STATE, self._ANY_INPUT
-            )
+            self._cg.CGEventSourceSecondsSinceLastEventType(self._HID_SYSTEM_STATE, self._ANY_INPUT)
         )
         return value if value >= 0 else None
 
@@ -296,7 +295,7 @@ def make_idle_source(spec: str | None) -> IdleSource:
             value = float(rest)
         except ValueError:
             raise ValueError(f"idle source {spec!r}: expected fixed:SECONDS") from None
-        if value < 0 or value != value:
+        if value < 0 or math.isnan(value):
             raise ValueError(f"idle source {spec!r}: seconds must be 0 or more")
         return FixedIdle(value)
     if kind == "file":
