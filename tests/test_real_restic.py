@@ -1,0 +1,164 @@
+"""The main paths against the real restic binary and real local repositories."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from restic_monitor.paths import Home
+from restic_monitor.state import parse_iso
+
+from .conftest import (
+    SECRET,
+    DaemonProcess,
+    Repo,
+    cli,
+    files_containing,
+    restored_path,
+    same_tree,
+    start_daemon,
+    wait_until,
+    write_config,
+)
+
+
+def _settings(restic_exe: str, sample: Path, **extra: object) -> dict[str, object]:
+    settings: dict[str, object] = {
+        "restic_exe": restic_exe,
+        "args": ["backup", str(sample)],
+        "min_idle_seconds": 5,
+        "min_seconds_between_backups": 3600,
+        "no_backup_warning_seconds": 3600,
+    }
+    settings.update(extra)
+    return settings
+
+
+def _assert_restores_identical(repo: Repo, snapshot_id: str, sample: Path, target: Path) -> None:
+    repo.run("restore", snapshot_id, "--target", str(target))
+    assert same_tree(sample, restored_path(target, sample))
+
+
+def test_cli_backup_without_instance_creates_snapshot_that_restores_identical(
+    home: Home, repo: Repo, sample: Path, restic_exe: str, tmp_path: Path
+) -> None:
+    write_config(home, _settings(restic_exe, sample), repo.env)
+    before = time.time()
+
+    result = cli(home, "backup")
+
+    assert result.returncode == 0, result.stderr
+    assert "Backup succeeded" in result.stdout
+    snapshots = repo.snapshots()
+    assert len(snapshots) == 1
+    snapshot_id = snapshots[0]["short_id"]
+    assert snapshot_id in result.stdout
+    _assert_restores_identical(repo, snapshot_id, sample, tmp_path / "restore")
+    assert home.marker.stat().st_mtime >= before - 1
+    last_log = home.last_log.read_text()
+    assert "# restic version:" in last_log
+    assert f"snapshot {snapshot_id}" in last_log
+    assert '"message_type"' not in last_log, "the log must hold readable lines, not raw JSON"
+    assert files_containing(home.logs, SECRET) == []
+    assert files_containing(home.root, SECRET) == [home.env_json]
+
+
+def test_daemon_backs_up_when_idle_file_crosses_threshold(
+    home: Home, repo: Repo, sample: Path, restic_exe: str, tmp_path: Path,
+    daemons: list[DaemonProcess],
+) -> None:
+    write_config(home, _settings(restic_exe, sample), repo.env)
+    daemon = start_daemon(home, tmp_path / "idle", idle=0)
+    daemons.append(daemon)
+
+    status = daemon.status()
+    assert status["instance_running"] is True
+    assert status["running"] is False
+    assert status["reason"] == "not_idle"
+    assert status["warning"] is True  # never backed up yet
+    assert repo.snapshots() == []
+
+    crossed = time.time()
+    daemon.set_idle(100)
+    status = wait_until(
+        lambda: (s := daemon.status())["last_run"] is not None and s, timeout=60
+    )
+
+    run = status["last_run"]
+    assert run["outcome"] == "success", run
+    assert run["exit_code"] == 0
+    assert run["trigger"] == "idle"
+    assert parse_iso(run["started"]) - crossed < 3, "the backup must start promptly"
+    assert status["warning"] is False
+    snapshots = repo.snapshots()
+    assert [s["short_id"] for s in snapshots] == [run["snapshot_id"]]
+    _assert_restores_identical(repo, run["snapshot_id"], sample, tmp_path / "restore")
+    assert parse_iso(status["last_success"]) >= crossed - 1
+    assert abs(home.marker.stat().st_mtime - parse_iso(status["last_success"])) < 1.5
+    history = json.loads(cli(home, "history", "--json").stdout)
+    assert history[0]["snapshot_id"] == run["snapshot_id"]
+    assert history[0]["files_new"] == 4
+    assert "summary: snapshot" in home.last_log.read_text()
+    assert files_containing(home.logs, SECRET) == []
+
+    daemon.stop()
+    assert daemon.proc.returncode == 0
+    offline = json.loads(cli(home, "status", "--json").stdout)
+    assert offline["instance_running"] is False
+    assert offline["last_run"]["snapshot_id"] == run["snapshot_id"]
+    assert offline["last_success"] == status["last_success"]
+
+
+def test_wrong_password_is_reported_as_such(
+    home: Home, repo: Repo, sample: Path, restic_exe: str
+) -> None:
+    write_config(
+        home,
+        _settings(restic_exe, sample),
+        {"RESTIC_REPOSITORY": str(repo.path), "RESTIC_PASSWORD": "not-the-password"},
+    )
+
+    result = cli(home, "backup")
+
+    assert result.returncode == 1
+    assert "Wrong repository password" in result.stdout
+    history = json.loads(cli(home, "history", "--json").stdout)
+    assert history[0]["outcome"] == "failed"
+    assert history[0]["reason"] == "wrong_password"
+    assert not home.marker.exists()
+
+
+def test_missing_repository_is_reported_as_such(
+    home: Home, sample: Path, restic_exe: str, tmp_path: Path
+) -> None:
+    write_config(
+        home,
+        _settings(restic_exe, sample),
+        {"RESTIC_REPOSITORY": str(tmp_path / "nowhere"), "RESTIC_PASSWORD": SECRET},
+    )
+
+    result = cli(home, "backup")
+
+    assert result.returncode == 1
+    assert "No repository at the configured location" in result.stdout
+    status = json.loads(cli(home, "status", "--json").stdout)
+    assert status["last_run"]["reason"] == "repository_missing"
+    assert status["warning"] is True
+    assert files_containing(home.logs, SECRET) == []
+
+
+def test_restic_passthrough_and_check_use_the_configured_environment(
+    home: Home, repo: Repo, sample: Path, restic_exe: str
+) -> None:
+    write_config(home, _settings(restic_exe, sample), repo.env)
+    assert cli(home, "backup").returncode == 0
+
+    listed = cli(home, "restic", "snapshots", "--json")
+    checked = cli(home, "check")
+
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 1
+    assert checked.returncode == 0, checked.stdout
+    assert "Repository: reachable, password accepted" in checked.stdout
+    assert SECRET not in checked.stdout + checked.stderr
