@@ -65,7 +65,11 @@ def test_cli_backup_without_instance_creates_snapshot_that_restores_identical(
 
 
 def test_daemon_backs_up_when_idle_file_crosses_threshold(
-    home: Home, repo: Repo, sample: Path, restic_exe: str, tmp_path: Path,
+    home: Home,
+    repo: Repo,
+    sample: Path,
+    restic_exe: str,
+    tmp_path: Path,
     daemons: list[DaemonProcess],
 ) -> None:
     write_config(home, _settings(restic_exe, sample), repo.env)
@@ -81,9 +85,7 @@ def test_daemon_backs_up_when_idle_file_crosses_threshold(
 
     crossed = time.time()
     daemon.set_idle(100)
-    status = wait_until(
-        lambda: (s := daemon.status())["last_run"] is not None and s, timeout=60
-    )
+    status = wait_until(lambda: (s := daemon.status())["last_run"] is not None and s, timeout=60)
 
     run = status["last_run"]
     assert run["outcome"] == "success", run

@@ -124,6 +124,12 @@ class Engine:
     # --- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
+        """Load configuration and state (quick file reads), then run the engine thread.
+
+        Loading happens here rather than in the thread so that ``status()`` is
+        truthful from the moment ``start`` returns.
+        """
+        self._startup()
         self._thread = threading.Thread(target=self._main, name="engine", daemon=True)
         self._thread.start()
 
@@ -193,7 +199,6 @@ class Engine:
 
     def _main(self) -> None:
         try:
-            self._startup()
             while True:
                 with self._cond:
                     queue, self._queue = self._queue, []
@@ -690,6 +695,7 @@ class Engine:
                 total_bytes=summary.total_bytes,
             )
         self.history.update(job.run_id, **fields)
+        self._refresh_records()
         if counted:
             try:
                 state.write_last_success(
@@ -721,10 +727,7 @@ class Engine:
             last_lines = "\n".join(result.tail[-5:])
             body = cls.message + (f"\n{last_lines}" if last_lines else "")
             self._notify(Notice("failure", "Backup failed", body))
-        record = next(
-            (r for r in self.history.recent(5) if r.id == job.run_id),
-            None,
-        )
+        record = next((r for r in self._records if r.id == job.run_id), None)
         if record is None:  # history unavailable: answer from what we know
             record = RunRecord(
                 id=job.run_id,

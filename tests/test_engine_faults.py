@@ -1,0 +1,417 @@
+"""The engine against a misbehaving restic: exit codes, hangs, stops, pauses, races."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from restic_monitor import state
+from restic_monitor.engine import Engine, EngineError
+from restic_monitor.notify import Notice
+from restic_monitor.paths import Home
+from restic_monitor.platform.idle import FileIdle
+
+from .conftest import SECRET, FakeRestic, files_containing, wait_until, write_config
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.notices: list[Notice] = []
+
+    def notify(self, notice: Notice) -> None:
+        self.notices.append(notice)
+
+    def kinds(self) -> list[str]:
+        return [n.kind for n in self.notices]
+
+
+class Rig:
+    """An engine on a temp home with the fake restic and a file idle source."""
+
+    def __init__(self, home: Home, fake: FakeRestic, idle_file: Path) -> None:
+        self.home = home
+        self.fake = fake
+        self.idle_file = idle_file
+        self.notifier = Recorder()
+        self.engine: Engine | None = None
+
+    def configure(self, **settings: Any) -> None:
+        base: dict[str, Any] = {
+            "restic_exe": str(self.fake.exe),
+            "args": ["backup", "/data"],
+            "min_idle_seconds": 1,
+            "min_seconds_between_backups": 0,
+            "no_backup_warning_seconds": 3600,
+        }
+        base.update(settings)
+        write_config(self.home, base, {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET})
+
+    def idle(self, seconds: float) -> None:
+        tmp = self.idle_file.with_suffix(f".{threading.get_ident()}.tmp")
+        tmp.write_text(str(seconds))
+        tmp.replace(self.idle_file)
+        if self.engine is not None:
+            self.engine.wake()
+
+    def start(self, automatic: bool = True) -> Engine:
+        self.engine = Engine(
+            self.home,
+            FileIdle(self.idle_file),
+            notifier=self.notifier,
+            kill_after=1.5,
+            automatic=automatic,
+        )
+        self.engine.start()
+        return self.engine
+
+    def status(self) -> dict[str, Any]:
+        assert self.engine is not None
+        return self.engine.status()
+
+    def wait_finished_runs(self, count: int, timeout: float = 20) -> list[state.RunRecord]:
+        def done() -> list[state.RunRecord] | None:
+            records = [r for r in self.engine_history() if r.ended is not None]
+            return records if len(records) >= count else None
+
+        result: list[state.RunRecord] = wait_until(done, timeout=timeout)
+        return result
+
+    def engine_history(self) -> list[state.RunRecord]:
+        return state.History(self.home.history_db).recent(100)
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.shutdown(timeout=20)
+
+
+@pytest.fixture
+def rig(home: Home, fake_restic: FakeRestic, tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(home, fake_restic, tmp_path / "idle")
+    r.idle(0)
+    r.configure()
+    yield r
+    r.stop()
+
+
+def test_exit_3_is_incomplete_and_a_failure_when_not_ignored(rig: Rig) -> None:
+    rig.fake.plan(exit=3)
+    engine = rig.start(automatic=False)
+
+    record = engine.backup().wait(20)
+
+    assert record.outcome == "incomplete"
+    assert record.exit_code == 3
+    assert record.counted_success is False
+    assert record.snapshot_id == "fa4e0001"  # restic still made a snapshot
+    assert not rig.home.marker.exists()
+    assert "failure" in rig.notifier.kinds()
+    assert rig.status()["warning"] is True
+
+
+def test_exit_3_counts_as_success_when_ignored(rig: Rig) -> None:
+    rig.configure(ignore_exit_code_3=True)
+    rig.fake.plan(exit=3)
+    engine = rig.start(automatic=False)
+    before = time.time()
+
+    record = engine.backup().wait(20)
+
+    assert record.outcome == "incomplete"
+    assert record.counted_success is True
+    assert rig.home.marker.stat().st_mtime >= before - 1
+    assert "failure" not in rig.notifier.kinds()
+    status = rig.status()
+    assert status["warning"] is False
+    assert status["last_run"]["outcome"] == "incomplete"
+
+
+def test_exit_1_with_restic_014_password_message_is_wrong_password_and_backs_off(
+    rig: Rig,
+) -> None:
+    rig.fake.plan(exit=1, lines=["Fatal: wrong password or no key found"])
+    rig.start()
+    rig.idle(100)
+
+    records = rig.wait_finished_runs(1)
+    time.sleep(2.5)  # spacing is 0: without backoff a second run would start at once
+
+    assert len(rig.engine_history()) == 1
+    assert records[0].outcome == "failed"
+    assert records[0].reason == "wrong_password"
+    failure = [n for n in rig.notifier.notices if n.kind == "failure"][0]
+    assert "Wrong repository password" in failure.body
+    assert SECRET not in failure.body
+    status = rig.status()
+    assert status["reason"] == "backoff"
+    assert status["consecutive_failures"] == 1
+    earliest = state.parse_iso(status["next_backup_earliest"])
+    assert 55 <= earliest - state.parse_iso(status["last_run"]["ended"]) <= 62
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(10, "repository_missing"), (11, "locked"), (12, "wrong_password"), (1, "exit_code")],
+)
+def test_documented_exit_codes_name_their_reason(rig: Rig, code: int, reason: str) -> None:
+    rig.fake.plan(exit=code)
+    engine = rig.start(automatic=False)
+
+    record = engine.backup().wait(20)
+
+    assert record.outcome == "failed"
+    assert record.reason == reason
+
+
+def test_stop_interrupts_a_hanging_backup_and_waits_for_activity_before_retrying(
+    rig: Rig,
+) -> None:
+    rig.fake.plan(sleep=60)
+    engine = rig.start()
+    rig.idle(100)
+    wait_until(lambda: rig.fake.starts() == 1, timeout=15)
+
+    assert engine.stop() is True
+    records = rig.wait_finished_runs(1)
+    time.sleep(3)  # idle stays high, spacing is 0: still no restart
+
+    assert records[0].outcome == "interrupted"
+    assert records[0].exit_code == 130
+    assert rig.fake.starts() == 1
+    assert rig.status()["reason"] == "waiting_for_activity"
+    assert "failure" not in rig.notifier.kinds()
+
+    rig.idle(0)  # the user comes back...
+    wait_until(lambda: rig.status()["reason"] == "not_idle", timeout=10)
+    rig.fake.plan(exit=0)
+    rig.idle(100)  # ...and leaves again
+
+    wait_until(lambda: rig.fake.starts() >= 2, timeout=15)
+    assert rig.fake.max_concurrent() == 1
+
+
+def test_pause_stops_the_running_backup_and_persists(rig: Rig) -> None:
+    rig.fake.plan(sleep=60)
+    engine = rig.start()
+    rig.idle(100)
+    wait_until(lambda: rig.fake.starts() == 1, timeout=15)
+
+    until = engine.pause(600)
+    records = rig.wait_finished_runs(1)
+
+    assert records[0].outcome == "interrupted"
+    assert state.read_pause(rig.home) == pytest.approx(until, abs=1)
+    text = rig.home.pause_until.read_text().strip()
+    assert text[-6] in "+-" and text[-3] == ":", "ISO 8601 with a UTC offset"
+    status = rig.status()
+    assert status["paused_until"] is not None
+    assert status["reason"] == "paused"
+    time.sleep(2)
+    assert rig.fake.starts() == 1
+
+    rig.stop()
+    restarted = rig.start()
+    assert restarted.status()["paused_until"] == status["paused_until"]
+    restarted.resume()
+    assert not rig.home.pause_until.exists()
+    assert restarted.status()["paused_until"] is None
+
+
+def test_restic_that_ignores_sigint_is_killed_after_the_grace_period_and_unlocked(
+    rig: Rig,
+) -> None:
+    rig.fake.plan(sleep=60, ignore_sigint=True)
+    engine = rig.start(automatic=False)
+    ticket = engine.backup()
+    wait_until(lambda: rig.fake.starts() == 1, timeout=15)
+    stopped_at = time.monotonic()
+
+    engine.stop()
+    record = ticket.wait(20)
+
+    assert 1.0 <= time.monotonic() - stopped_at < 10
+    assert record.outcome == "interrupted"
+    events = [e[0] for e in rig.fake.events()]
+    assert "ignored-sigint" in events
+    assert "unlock" in events, "a hard kill may leave a lock: restic unlock must follow"
+
+
+def test_missing_restic_exe_is_an_error_with_backoff_not_a_spin(rig: Rig) -> None:
+    rig.configure(restic_exe="/nonexistent/restic")
+    rig.start()
+    rig.idle(100)
+
+    records = rig.wait_finished_runs(1)
+    time.sleep(3)
+
+    assert len(rig.engine_history()) == 1
+    assert records[0].outcome == "error"
+    assert records[0].reason == "restic_not_found"
+    status = rig.status()
+    assert status["last_run"]["outcome"] == "error"
+    assert "restic_exe" in status["last_run"]["message"]
+    assert status["reason"] == "backoff"
+
+
+def test_output_flood_keeps_memory_bounded_and_log_readable(rig: Rig) -> None:
+    import tracemalloc
+
+    rig.fake.plan(flood=200_000)
+    engine = rig.start(automatic=False)
+    tracemalloc.start()
+    try:
+        record = engine.backup().wait(120)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert record.outcome == "success"
+    assert peak < 10 * 1024 * 1024, f"peak traced memory {peak / 1e6:.1f} MB"
+    log = rig.home.last_log.read_text()
+    assert log.count("\nnew /data/file-") == 100_000
+    assert '"message_type"' not in log
+
+
+def test_no_two_restic_processes_whatever_the_command_timing(rig: Rig) -> None:
+    rig.fake.plan(sleep=0.3)
+    engine = rig.start()
+    rig.idle(100)
+    rng = random.Random(7)
+    errors: list[BaseException] = []
+
+    commands: list[Callable[[], object]] = [
+        engine.backup,
+        engine.stop,
+        lambda: engine.pause(0.5),
+        engine.resume,
+        engine.reload,
+        engine.status,
+        lambda: rig.idle(rng.choice([0, 100])),
+    ]
+
+    def hammer(seed: int) -> None:
+        local = random.Random(seed)
+        for _ in range(60):
+            try:
+                local.choice(commands)()
+            except EngineError:
+                pass
+            except BaseException as exc:
+                errors.append(exc)
+            time.sleep(local.random() * 0.03)
+
+    peak = {"value": 0}
+    watching = threading.Event()
+
+    def watch() -> None:
+        me = psutil.Process()
+        while not watching.is_set():
+            try:
+                count = sum(
+                    1
+                    for child in me.children(recursive=True)
+                    if str(rig.fake.exe) in " ".join(child.cmdline())
+                )
+            except psutil.Error:
+                continue
+            peak["value"] = max(peak["value"], count)
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    engine.resume()
+    rig.stop()
+    watching.set()
+    watcher.join()
+
+    assert errors == []
+    runs = rig.engine_history()
+    assert len(runs) >= 5, "the hammering must actually start backups"
+    assert peak["value"] == 1, f"{peak['value']} restic processes were running at once"
+    assert rig.fake.max_concurrent() <= 1
+    assert all(r.ended is not None for r in runs)
+
+
+def test_invalid_configuration_is_an_error_state_that_recovers_when_fixed(rig: Rig) -> None:
+    rig.fake.plan(exit=0)
+    engine = rig.start()
+    rig.home.settings_json.write_text('{"args": ["backup"], "min_idle_second": 5,}')
+    engine.reload()
+    rig.idle(100)
+    time.sleep(2)
+
+    status = rig.status()
+    assert status["reason"] == "config_error"
+    assert any("line 1, column" in p for p in status["config_error"])
+    assert rig.fake.starts() == 0
+    with pytest.raises(EngineError, match="configuration is invalid"):
+        engine.backup()
+    assert "config" in rig.notifier.kinds()
+
+    rig.home.settings_json.write_text(
+        '{"restic_exe": "%s", "args": ["backup", "/data"], "min_idle_seconds": 1}' % rig.fake.exe
+    )
+    wait_until(lambda: rig.fake.starts() == 1, timeout=15)
+    assert rig.status()["config_error"] is None
+
+
+def test_unfinished_run_after_a_crash_is_recorded_and_locks_are_cleared(rig: Rig) -> None:
+    history = state.History(rig.home.history_db)
+    run_id = history.start(time.time() - 100, "idle")
+    history.update(run_id, pid=999999)
+
+    rig.start(automatic=False)
+
+    wait_until(lambda: "unlock" in [e[0] for e in rig.fake.events()], timeout=15)
+    record = next(r for r in history.recent(5) if r.id == run_id)
+    assert record.outcome == "interrupted"
+    assert record.reason == "monitor_stopped"
+    wait_until(lambda: not state.read_engine_state(rig.home).unlock_needed, timeout=10)
+
+
+def test_warning_notice_is_throttled_across_restarts(rig: Rig) -> None:
+    rig.start(automatic=False)
+    wait_until(lambda: rig.notifier.kinds().count("warning") == 1, timeout=10)
+    rig.stop()
+
+    rig.notifier = Recorder()
+    rig.start(automatic=False)
+    time.sleep(1.5)
+
+    assert rig.notifier.kinds().count("warning") == 0
+    assert rig.status()["warning"] is True
+
+
+def test_no_warning_notice_while_paused(rig: Rig) -> None:
+    state.write_pause(rig.home, time.time() + 3600)
+    rig.start(automatic=False)
+    time.sleep(1.5)
+
+    assert "warning" not in rig.notifier.kinds()
+    assert rig.status()["warning"] is True
+
+
+def test_secrets_never_reach_logs_history_or_status(rig: Rig) -> None:
+    rig.fake.plan(exit=1, lines=[f"Fatal: cannot open repository with password {SECRET}"])
+    engine = rig.start(automatic=False)
+
+    record = engine.backup().wait(20)
+
+    assert record.outcome == "failed"
+    assert SECRET not in str(engine.status())
+    assert all(SECRET not in n.body for n in rig.notifier.notices)
+    rig.stop()
+    assert files_containing(rig.home.logs, SECRET) == []
+    assert files_containing(rig.home.root, SECRET) == [rig.home.env_json]
+    assert "***" in rig.home.last_log.read_text()
