@@ -119,11 +119,37 @@ def process_start_time(pid: int) -> float | None:
         return None
 
 
+def _exists(pid: int, started: float | None) -> bool:
+    """Whether the process table still has ``pid`` (a zombie counts)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        return started is None or abs(proc.create_time() - started) <= 2.0
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def wait_gone(pid: int, started: float | None, timeout: float) -> bool:
+    """Wait until ``pid`` has left the process table, zombie included.
+
+    restic considers a lock stale only once its owner's PID no longer exists;
+    a dead but not yet reaped restic would keep its lock "live" for unlock.
+    """
+    deadline = time.monotonic() + timeout
+    while _exists(pid, started):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def stop_orphan(pid: int, started: float | None, timeout: float = 30.0) -> bool:
     """Stop a restic left running by a monitor that died. True if one was stopped."""
     import psutil
 
     if not process_alive(pid, started):
+        wait_gone(pid, started, timeout)
         return False
     try:
         proc = psutil.Process(pid)
@@ -136,6 +162,7 @@ def stop_orphan(pid: int, started: float | None, timeout: float = 30.0) -> bool:
         except psutil.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-    except psutil.NoSuchProcess:
+    except (psutil.NoSuchProcess, psutil.TimeoutExpired):
         pass
+    wait_gone(pid, started, timeout)
     return True

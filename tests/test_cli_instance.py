@@ -1,0 +1,307 @@
+"""The command line against a running instance, and without one."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from restic_monitor.paths import Home
+from restic_monitor.state import parse_iso, read_pause
+
+from .conftest import (
+    SECRET,
+    DaemonProcess,
+    FakeRestic,
+    cli,
+    cli_env,
+    start_daemon,
+    wait_until,
+    write_config,
+)
+
+
+def _fake_config(home: Home, fake: FakeRestic, **extra: object) -> None:
+    settings: dict[str, object] = {
+        "restic_exe": str(fake.exe),
+        "args": ["backup", "/data"],
+        "min_idle_seconds": 300,
+        "min_seconds_between_backups": 3600,
+    }
+    settings.update(extra)
+    write_config(home, settings, {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET})
+
+
+def test_second_run_for_the_same_home_exits_non_zero_with_a_clear_message(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    _fake_config(home, fake_restic)
+    first = start_daemon(home, tmp_path / "idle")
+    daemons.append(first)
+
+    second = cli(home, "run", "--headless", "--idle-source", "fixed:0", timeout=30)
+
+    assert second.returncode == 4
+    assert "already running" in second.stderr
+    assert str(first.proc.pid) in second.stderr
+    assert first.proc.poll() is None
+
+
+def test_backup_through_instance_waits_and_returns_the_outcome(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    _fake_config(home, fake_restic)
+    fake_restic.plan(exit=3, sleep=1)
+    daemons.append(start_daemon(home, tmp_path / "idle"))
+
+    result = cli(home, "backup")
+
+    assert result.returncode == 3
+    assert "Backup incomplete" in result.stdout
+    assert "ignore_exit_code_3" in result.stdout
+    assert fake_restic.starts() == 1
+
+
+def test_backup_while_one_runs_says_so_and_waits_for_that_one(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    _fake_config(home, fake_restic)
+    fake_restic.plan(sleep=3)
+    daemons.append(start_daemon(home, tmp_path / "idle"))
+    started = cli(home, "backup", "--no-wait")
+    assert started.returncode == 0, started.stderr
+
+    joined = cli(home, "backup")
+
+    assert joined.returncode == 0, joined.stderr
+    assert "already running" in joined.stderr
+    assert fake_restic.starts() == 1
+    assert fake_restic.max_concurrent() == 1
+
+
+def test_stop_pause_resume_through_instance(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    _fake_config(home, fake_restic)
+    fake_restic.plan(sleep=60)
+    daemon = start_daemon(home, tmp_path / "idle")
+    daemons.append(daemon)
+    assert cli(home, "backup", "--no-wait").returncode == 0
+    wait_until(lambda: daemon.status()["running"], timeout=15)
+
+    stopped = cli(home, "stop")
+    status = wait_until(lambda: (s := daemon.status())["last_run"] and s, timeout=15)
+    assert "Asked restic to stop" in stopped.stdout
+    assert status["last_run"]["outcome"] == "interrupted"
+
+    before = time.time()
+    paused = cli(home, "pause", "--for", "10m")
+    assert paused.returncode == 0
+    until = read_pause(home)
+    assert until is not None and 595 <= until - before <= 605
+    assert daemon.status()["paused"] is True
+
+    assert cli(home, "resume").returncode == 0
+    assert read_pause(home) is None
+    assert daemon.status()["paused"] is False
+    assert cli(home, "stop").stdout.strip() == "No backup is running."
+
+
+def test_status_json_has_the_documented_fields_with_and_without_instance(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    _fake_config(home, fake_restic)
+    required = {
+        "running",
+        "progress",
+        "paused_until",
+        "last_success",
+        "last_run",
+        "warning",
+        "next_backup_earliest",
+        "config_error",
+        "instance_running",
+    }
+    offline = json.loads(cli(home, "status", "--json").stdout)
+    assert required <= offline.keys()
+    assert offline["instance_running"] is False
+
+    daemon = start_daemon(home, tmp_path / "idle")
+    daemons.append(daemon)
+    fake_restic.plan(sleep=60)
+    cli(home, "backup", "--no-wait")
+    live = wait_until(lambda: (s := daemon.status())["progress"] and s, timeout=15)
+
+    assert required <= live.keys()
+    assert live["instance_running"] is True
+    assert live["running"] is True
+    assert live["progress"]["fraction"] == 0.5
+    assert live["progress"]["eta_seconds"] == 7
+    cli(home, "stop")
+    done = wait_until(lambda: (s := daemon.status())["last_run"] and s, timeout=15)
+    run = done["last_run"]
+    assert {"started", "ended", "exit_code", "outcome"} <= run.keys()
+    assert run["outcome"] == "interrupted"
+    assert done["running"] is False
+
+
+def test_pause_and_resume_without_instance_edit_the_file(
+    home: Home, fake_restic: FakeRestic
+) -> None:
+    _fake_config(home, fake_restic, pause_seconds=120)
+
+    result = cli(home, "pause")
+
+    until = read_pause(home)
+    assert result.returncode == 0
+    assert until is not None and 115 <= until - time.time() <= 121
+    status = json.loads(cli(home, "status", "--json").stdout)
+    assert parse_iso(status["paused_until"]) == pytest.approx(until, abs=1)
+    assert cli(home, "resume").returncode == 0
+    assert not home.pause_until.exists()
+
+
+def test_control_channel_works_with_a_very_long_home_path(
+    tmp_path: Path, fake_restic: FakeRestic, daemons: list[DaemonProcess]
+) -> None:
+    deep = tmp_path / ("a-rather-long-folder-name-" * 6) / "restic-monitor-home"
+    home = Home(deep)
+    home.ensure()
+    assert len(str(deep / "control.sock")) > 108
+    _fake_config(home, fake_restic)
+
+    daemon = start_daemon(home, tmp_path / "idle")
+    daemons.append(daemon)
+
+    assert daemon.status()["instance_running"] is True
+    assert len(os.fsencode(home.control_socket())) <= 100
+
+
+def test_control_channel_rejects_bad_tokens_garbage_and_oversized_requests(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    _fake_config(home, fake_restic)
+    daemon = start_daemon(home, tmp_path / "idle")
+    daemons.append(daemon)
+    info = json.loads(home.control_json.read_text())
+    assert home.control_json.stat().st_mode & 0o077 == 0
+    assert Path(info["address"]).stat().st_mode & 0o077 == 0
+
+    def ask(payload: bytes) -> dict[str, object]:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(info["address"])
+            try:
+                sock.sendall(payload)
+            except OSError:
+                pass
+            data = sock.makefile("rb").readline()
+        answer: dict[str, object] = json.loads(data)
+        return answer
+
+    wrong = ask(json.dumps({"token": "0" * 64, "command": "stop"}).encode() + b"\n")
+    garbage = ask(b"\x00\xffnot json\n")
+    huge = ask(b'{"token": "' + b"x" * 200_000 + b'"}\n')
+
+    assert wrong == {"done": True, "ok": False, "error": "invalid or missing token"}
+    assert garbage["ok"] is False
+    assert huge["ok"] is False and "larger than" in str(huge["error"])
+    assert daemon.proc.poll() is None
+    assert daemon.status()["instance_running"] is True
+
+
+def test_foreground_backup_holds_the_instance_lock(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path
+) -> None:
+    _fake_config(home, fake_restic)
+    fake_restic.plan(sleep=4)
+    backup = subprocess.Popen(
+        [sys.executable, "-m", "restic_monitor", "--home", str(home.root), "backup"],
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: fake_restic.starts() == 1, timeout=15)
+        run = cli(home, "run", "--headless", "--idle-source", "fixed:0", timeout=30)
+        assert run.returncode == 4
+        assert "already running" in run.stderr
+    finally:
+        out, err = backup.communicate(timeout=60)
+    assert backup.returncode == 0, err
+    assert "Backup succeeded" in out
+
+
+def test_init_writes_examples_that_only_need_the_repository(home: Home) -> None:
+    result = cli(home, "init")
+
+    assert result.returncode == 0
+    settings = json.loads(home.settings_json.read_text())
+    assert settings["args"][0] == "backup"
+    assert home.env_json.stat().st_mode & 0o077 == 0
+    again = cli(home, "init")
+    assert "Kept existing" in again.stdout
+    check = cli(home, "check")
+    assert "Configuration: ok" in check.stdout
+
+
+def test_status_reports_every_configuration_problem(home: Home) -> None:
+    home.settings_json.write_text(
+        json.dumps({"args": "backup", "min_idle_second": 5, "ignore_exit_code_3": "false"})
+    )
+    home.env_json.write_text(json.dumps({"RESTIC_PASSWORD": 1234567}))
+
+    result = cli(home, "status")
+
+    assert result.returncode == 2
+    assert "did you mean min_idle_seconds?" in result.stdout
+    assert "ignore_exit_code_3" in result.stdout and "without quotes" in result.stdout
+    assert "args: expected a list of strings" in result.stdout
+    assert "env.json: RESTIC_PASSWORD: expected a string value" in result.stdout
+    assert "1234567" not in result.stdout
+
+
+def test_missing_configuration_points_to_init(home: Home) -> None:
+    result = cli(home, "backup")
+
+    assert result.returncode == 2
+    assert "restic-monitor init" in result.stderr
+    assert str(home.settings_json) in result.stderr
+
+
+def test_idle_command_reports_source_and_seconds(home: Home, tmp_path: Path) -> None:
+    idle = tmp_path / "idle"
+    idle.write_text("42.5")
+
+    result = cli(home, "idle", "--json", "--idle-source", f"file:{idle}")
+    unknown = cli(home, "idle", "--json", "--idle-source", "none")
+
+    assert json.loads(result.stdout) == {"seconds": 42.5, "source": f"file:{idle}"}
+    assert json.loads(unknown.stdout)["seconds"] is None
+
+
+def test_sigterm_stops_a_running_backup_gracefully(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path
+) -> None:
+    _fake_config(home, fake_restic)
+    fake_restic.plan(sleep=60)
+    daemon = start_daemon(home, tmp_path / "idle")
+    try:
+        cli(home, "backup", "--no-wait")
+        wait_until(lambda: fake_restic.starts() == 1, timeout=15)
+    finally:
+        code = daemon.stop(timeout=30)
+
+    assert code == 0
+    events = [e[0] for e in fake_restic.events()]
+    assert events.count("end") == 1, "restic must have ended before the monitor"
+    history = json.loads(cli(home, "history", "--json").stdout)
+    assert history[0]["outcome"] == "interrupted"
+    assert not home.control_json.exists()
