@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -197,10 +198,8 @@ def test_control_channel_rejects_bad_tokens_garbage_and_oversized_requests(
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(10)
             sock.connect(info["address"])
-            try:
+            with contextlib.suppress(OSError):
                 sock.sendall(payload)
-            except OSError:
-                pass
             data = sock.makefile("rb").readline()
         answer: dict[str, object] = json.loads(data)
         return answer

@@ -48,7 +48,7 @@ def _start_slow_backup(home: Home, daemon: DaemonProcess, repo: Repo) -> int:
         timeout=20,
     )
     pid: int = status["current_run"]["pid"]
-    wait_until(lambda: repo.locks(), timeout=20)
+    wait_until(repo.locks, timeout=20)
     return pid
 
 

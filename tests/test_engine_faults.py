@@ -145,7 +145,7 @@ def test_exit_1_with_restic_014_password_message_is_wrong_password_and_backs_off
     assert len(rig.engine_history()) == 1
     assert records[0].outcome == "failed"
     assert records[0].reason == "wrong_password"
-    failure = [n for n in rig.notifier.notices if n.kind == "failure"][0]
+    failure = next(n for n in rig.notifier.notices if n.kind == "failure")
     assert "Wrong repository password" in failure.body
     assert SECRET not in failure.body
     status = rig.status()
@@ -360,7 +360,7 @@ def test_invalid_configuration_is_an_error_state_that_recovers_when_fixed(rig: R
     assert "config" in rig.notifier.kinds()
 
     rig.home.settings_json.write_text(
-        '{"restic_exe": "%s", "args": ["backup", "/data"], "min_idle_seconds": 1}' % rig.fake.exe
+        f'{{"restic_exe": "{rig.fake.exe}", "args": ["backup", "/data"], "min_idle_seconds": 1}}'
     )
     wait_until(lambda: rig.fake.starts() == 1, timeout=15)
     assert rig.status()["config_error"] is None

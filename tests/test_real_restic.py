@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -164,3 +167,42 @@ def test_restic_passthrough_and_check_use_the_configured_environment(
     assert checked.returncode == 0, checked.stdout
     assert "Repository: reachable, password accepted" in checked.stdout
     assert SECRET not in checked.stdout + checked.stderr
+
+
+def test_repository_locked_by_a_live_process_is_reported_and_its_lock_kept(
+    home: Home, repo: Repo, sample: Path, restic_exe: str
+) -> None:
+    write_config(home, _settings(restic_exe, sample), repo.env)
+    holder = None
+    for _attempt in range(20):
+        # rebuild-index takes an exclusive lock; freeze it while it holds one.
+        holder = subprocess.Popen(
+            [restic_exe, "rebuild-index"],
+            env={**os.environ, **repo.env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and holder.poll() is None:
+            if repo.run("list", "locks", "--no-lock").stdout.strip():
+                holder.send_signal(signal.SIGSTOP)
+                break
+            time.sleep(0.01)
+        if holder.poll() is None and repo.run("list", "locks", "--no-lock").stdout.strip():
+            break
+        holder.wait(30)
+        holder = None
+    assert holder is not None, "could not catch restic holding its exclusive lock"
+    try:
+        result = cli(home, "backup")
+
+        assert result.returncode == 1
+        assert "locked by another restic process" in result.stdout
+        history = json.loads(cli(home, "history", "--json").stdout)
+        assert history[0]["reason"] == "locked"
+        live_locks = repo.run("list", "locks", "--no-lock").stdout.split()
+        assert live_locks, "restic unlock must never remove a live lock"
+    finally:
+        holder.send_signal(signal.SIGCONT)
+        holder.wait(60)
+    assert cli(home, "backup").returncode == 0

@@ -247,6 +247,10 @@ def _read_json_object(path: Path, problems: list[Problem], secret: bool) -> dict
     except RecursionError:
         problem("is nested too deeply to be a configuration file.")
         return None
+    except ValueError as exc:
+        # e.g. an integer with thousands of digits; the message quotes no content.
+        problem(f"cannot be read as JSON ({str(exc).split(':')[0]}).")
+        return None
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         problem(f"expected a JSON object {{...}} at the top level, found {kind}.")
@@ -262,7 +266,7 @@ def _check_seconds(spec: SettingSpec, value: Any) -> str | None:
         if isinstance(value, str):
             hint = " (write the number without quotes)"
         return f"expected a number of seconds, got {_describe(value)}{hint}."
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return "expected a finite number of seconds."
     if value < 0:
         return f"expected 0 or more seconds, got {value}."
@@ -349,8 +353,21 @@ def parse_env(data: Mapping[str, Any], path: Path, problems: list[Problem]) -> S
     start = len(problems)
     values: dict[str, str] = {}
     for key, value in data.items():
+        if key.startswith("_"):
+            continue  # comment keys, as in settings.json
         if not key or "=" in key or "\0" in key:
-            problems.append(Problem(path, repr(key), "not a valid environment variable name."))
+            # Never echo the key whole: "NAME=value" would put a value in the message.
+            name = key.split("=")[0].split("\0")[0]
+            marker = "=…" if "=" in key else "…"
+            shown = f"{name}{marker}" if key else "(empty name)"
+            problems.append(
+                Problem(
+                    path,
+                    shown,
+                    "not a valid environment variable name (a name cannot be empty or "
+                    "contain '='; write the value after the colon).",
+                )
+            )
             continue
         if not isinstance(value, str):
             # Never echo the value: it may be a secret.

@@ -11,6 +11,7 @@ decision can change (see :mod:`restic_monitor.policy`) or a command arrives.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ from restic_monitor.platform import process as osproc
 from restic_monitor.platform.idle import IdleSource, UnknownIdle
 from restic_monitor.restic import Classification, Outcome, Progress, Redactor
 from restic_monitor.runner import DEFAULT_KILL_AFTER, ResticRun, RunResult
-from restic_monitor.state import EngineState, History, RunRecord, to_iso
+from restic_monitor.state import EngineState, History, HistoryUnavailable, RunRecord, to_iso
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,8 @@ class Engine:
         self._last_look: tuple[float, float] | None = None
         self._notified_config: tuple[str, ...] = ()
         self._restic_versions: dict[str, str | None] = {}
+        self._anchor = policy.FutureAnchor()
+        self._session_runs: dict[int, RunRecord] = {}
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -260,7 +263,7 @@ class Engine:
                 "the backup started %s never finished (the monitor was stopped or crashed)",
                 to_iso(record.started),
             )
-            self.history.update(
+            self._history_update(
                 record.id,
                 ended=now,
                 outcome=Outcome.INTERRUPTED.value,
@@ -273,9 +276,35 @@ class Engine:
         return unfinished
 
     def _refresh_records(self) -> None:
-        records = self.history.recent(25)
+        stored = self.history.recent(25)
+        known = {r.id for r in stored}
+        # Runs the database could not take (busy, disk full) still count for
+        # spacing, backoff and status: merge this session's copies back in.
+        extra = [r for r in self._session_runs.values() if r.id not in known]
+        records = sorted([*stored, *extra], key=lambda r: r.started, reverse=True)[:25]
         with self._view_lock:
             self._records = records
+
+    def _history_start(self, started: float, trigger: str) -> int:
+        try:
+            run_id = self.history.start(started, trigger)
+        except HistoryUnavailable:
+            run_id = -(len(self._session_runs) + 1)
+        self._session_runs[run_id] = RunRecord(
+            id=run_id, started=started, ended=None, trigger=trigger
+        )
+        while len(self._session_runs) > 25:
+            self._session_runs.pop(next(iter(self._session_runs)))
+        return run_id
+
+    def _history_update(self, run_id: int, **fields: Any) -> None:
+        record = self._session_runs.get(run_id)
+        if record is not None:
+            for key, value in fields.items():
+                setattr(record, key, value)
+        if run_id > 0:
+            with contextlib.suppress(HistoryUnavailable):  # logged by History
+                self.history.update(run_id, **fields)
 
     def _set_unlock_needed(self, value: bool) -> None:
         if self._engine_state.unlock_needed != value:
@@ -493,7 +522,7 @@ class Engine:
         records = self._records
         latest = records[0] if records else None
         last_finished = next((r for r in records if r.ended is not None), None)
-        return policy.Facts(
+        facts = policy.Facts(
             now=now,
             idle=idle,
             running=self._job is not None,
@@ -506,6 +535,7 @@ class Engine:
             hold=self._hold,
             last_warning_notice=self._engine_state.last_warning_notice,
         )
+        return self._anchor.facts(facts)
 
     def _decide(self, now: float, idle: float | None, settings: Settings | None) -> policy.Decision:
         facts = self._facts(now, idle, settings)
@@ -543,7 +573,7 @@ class Engine:
         if job.backup:
             job.unlock_first = job.unlock_first or self._engine_state.unlock_needed
             job.started = self._clock()
-            job.run_id = self.history.start(job.started, job.trigger)
+            job.run_id = self._history_start(job.started, job.trigger)
             self._refresh_records()
         self._job = job
         job.thread = threading.Thread(
@@ -630,7 +660,9 @@ class Engine:
             kill_after=self.kill_after,
             header=f"trigger: {job.trigger}",
             clock=self._clock,
-            on_start=lambda pid, started: self.history.update(run_id, pid=pid, pid_started=started),
+            on_start=lambda pid, started: self._history_update(
+                run_id, pid=pid, pid_started=started
+            ),
         )
         job.run = run
         if job.stop_requested:
@@ -694,7 +726,7 @@ class Engine:
                 data_added=summary.data_added,
                 total_bytes=summary.total_bytes,
             )
-        self.history.update(job.run_id, **fields)
+        self._history_update(job.run_id, **fields)
         self._refresh_records()
         if counted:
             try:

@@ -12,7 +12,7 @@ the marker's mtime); durations measured by the engine use the monotonic clock.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from restic_monitor.config import Settings
 
@@ -128,7 +128,8 @@ def _warning(settings: Settings, facts: Facts) -> tuple[bool, bool, float | None
         return False, False, due_at + 0.001
     paused = facts.paused_until is not None and facts.paused_until > now
     if paused:
-        return True, False, None  # the pause end wakes us anyway
+        assert facts.paused_until is not None
+        return True, False, facts.paused_until + 0.001  # notices resume with the pause end
     last = facts.last_warning_notice
     if last is not None and last > now:
         last = now  # clock went backwards: do not stay silent for the gap
@@ -194,6 +195,41 @@ def decide(settings: Settings, facts: Facts, *, hold_probe: float | None = None)
         assert idle_ready_at is not None
         return result(False, idle_reason, idle_ready_at, idle_ready_at)
     return result(True, Reason.READY, None, now)
+
+
+class FutureAnchor:
+    """Pins persisted times that lie in the future to the moment they were first seen.
+
+    A time in the future means the clock went backwards (or was ahead when the
+    time was written). Measuring from "now" at every look would restart the
+    spacing, the backoff or the warning threshold at each look and block them
+    for the length of the jump; measuring from the first sighting lets them run
+    their normal course. This is the one piece of memory the decisions need,
+    kept apart so that :func:`decide` stays a pure function.
+    """
+
+    MAX_ENTRIES = 32
+
+    def __init__(self) -> None:
+        self._seen: dict[float, float] = {}
+
+    def __call__(self, value: float | None, now: float) -> float | None:
+        if value is None or value <= now:
+            return value
+        if value not in self._seen and len(self._seen) >= self.MAX_ENTRIES:
+            self._seen.pop(next(iter(self._seen)))
+        return self._seen.setdefault(value, now)
+
+    def facts(self, facts: Facts) -> Facts:
+        """``facts`` with every persisted time anchored."""
+        now = facts.now
+        return replace(
+            facts,
+            last_started=self(facts.last_started, now),
+            last_ended=self(facts.last_ended, now),
+            last_success=self(facts.last_success, now),
+            last_warning_notice=self(facts.last_warning_notice, now),
+        )
 
 
 def activity_seen(

@@ -95,7 +95,7 @@ def read_pause(home: Home) -> float | None:
     if text is None or not text.strip():
         return None
     try:
-        return parse_iso(text.splitlines()[0])
+        return parse_iso(next(line for line in text.splitlines() if line.strip()))
     except (ValueError, OverflowError, OSError):
         log.warning(
             "%s does not hold an ISO 8601 time (%r); ignoring the pause",
@@ -152,6 +152,9 @@ class EngineState:
 def read_engine_state(home: Home) -> EngineState:
     text = _read_small_text(home.state_json)
     if text is None:
+        if home.state_json.exists():
+            # Unreadable: it may have recorded an unclean run, so clear stale locks.
+            return EngineState(unlock_needed=True)
         return EngineState()
     try:
         data = json.loads(text)
@@ -171,7 +174,7 @@ def read_engine_state(home: Home) -> EngineState:
             unlock_needed=unlock,
             extra=extra if isinstance(extra, dict) else {},
         )
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         log.warning("%s is damaged (%s); starting from defaults", home.state_json, exc)
         # A damaged file may hide an unclean run: clear stale locks to be safe.
         return EngineState(unlock_needed=True)
@@ -234,6 +237,10 @@ _COLUMNS = [
 _NAMES = [name for name, _ in _COLUMNS]
 
 
+class HistoryUnavailable(Exception):
+    """The history database cannot be used right now (busy, full, unwritable)."""
+
+
 class History:
     """Run history in SQLite. Short-lived connections: safe from any thread.
 
@@ -261,6 +268,8 @@ class History:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._create()
+        except sqlite3.OperationalError:
+            raise  # busy, full or unwritable: healthy, not to be moved aside
         except sqlite3.DatabaseError as exc:
             self._move_aside(exc)
             self._create()
@@ -274,7 +283,7 @@ class History:
             conn.execute("SELECT count(*) FROM runs").fetchone()
 
     def _move_aside(self, exc: BaseException) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         log.error("history database %s is damaged (%s); moved it to %s", self.path, exc, aside)
         try:
@@ -285,14 +294,25 @@ class History:
         self._ready = False
 
     def _guard(self, fn: Any, *args: Any) -> Any:
-        """Run a database operation; on damage start a fresh database once."""
+        """Run a database operation; on damage start a fresh database once.
+
+        Only real damage moves the file aside. A busy, full or unwritable
+        database (OperationalError) is healthy: it raises
+        :class:`HistoryUnavailable` and the caller carries on without it.
+        """
         try:
-            self._ensure()
-            return fn(*args)
-        except sqlite3.DatabaseError as exc:
-            self._move_aside(exc)
-            self._ensure()
-            return fn(*args)
+            try:
+                self._ensure()
+                return fn(*args)
+            except sqlite3.OperationalError:
+                raise
+            except sqlite3.DatabaseError as exc:
+                self._move_aside(exc)
+                self._ensure()
+                return fn(*args)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("the history database %s is unavailable: %s", self.path, exc)
+            raise HistoryUnavailable(str(exc)) from None
 
     def start(self, started: float, trigger: str) -> int:
         def op() -> int:
@@ -332,8 +352,7 @@ class History:
 
         try:
             result: list[RunRecord] = self._guard(op)
-        except (sqlite3.Error, OSError) as exc:
-            log.error("cannot read the history %s: %s", self.path, exc)
+        except HistoryUnavailable:
             return []
         return result
 
