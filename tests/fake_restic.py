@@ -59,6 +59,8 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_sigint)
     record(plan, "start")
+    if hasattr(os, "nice"):
+        record(plan, f"nice={os.nice(0)}")
     try:
         for line in plan.get("lines", []):
             print(line, flush=True)

@@ -304,3 +304,28 @@ def test_sigterm_stops_a_running_backup_gracefully(
     history = json.loads(cli(home, "history", "--json").stdout)
     assert history[0]["outcome"] == "interrupted"
     assert not home.control_json.exists()
+
+
+def test_shell_has_the_restic_environment_and_prints_no_secret(
+    home: Home, fake_restic: FakeRestic
+) -> None:
+    _fake_config(home, fake_restic)
+    env = {**cli_env(), "SHELL": "/bin/sh"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "restic_monitor", "--home", str(home.root), "shell"],
+        input='echo "repo=$RESTIC_REPOSITORY"; restic version; exit 7\n',
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 7
+    assert "repo=/repo" in result.stdout
+    assert "compiled with fake" in result.stdout, "restic_exe's folder comes first on PATH"
+    assert "RESTIC_PASSWORD" in result.stdout  # the banner names the variables...
+    banner = result.stdout.splitlines()[0]
+    assert SECRET not in banner  # ...but never shows a value
+    assert "RESTIC_PASSWORD" not in os.environ

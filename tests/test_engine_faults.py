@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -415,3 +416,14 @@ def test_secrets_never_reach_logs_history_or_status(rig: Rig) -> None:
     assert files_containing(rig.home.logs, SECRET) == []
     assert files_containing(rig.home.root, SECRET) == [rig.home.env_json]
     assert "***" in rig.home.last_log.read_text()
+
+
+@pytest.mark.parametrize(("low_priority", "extra"), [(True, 10), (False, 0)])
+def test_low_priority_runs_restic_niced(rig: Rig, low_priority: bool, extra: int) -> None:
+    rig.configure(low_priority=low_priority)
+    engine = rig.start(automatic=False)
+
+    engine.backup().wait(20)
+
+    nice = next(e[0] for e in rig.fake.events() if e[0].startswith("nice="))
+    assert int(nice.split("=")[1]) == min(os.nice(0) + extra, 19)

@@ -170,14 +170,16 @@ def test_restic_passthrough_and_check_use_the_configured_environment(
 
 
 def test_repository_locked_by_a_live_process_is_reported_and_its_lock_kept(
-    home: Home, repo: Repo, sample: Path, restic_exe: str
+    home: Home, repo: Repo, sample: Path, restic_exe: str, restic_version: tuple[int, ...]
 ) -> None:
     write_config(home, _settings(restic_exe, sample), repo.env)
+    # Rebuilding the index takes an exclusive lock; freeze restic while it holds one.
+    # The command was renamed in restic 0.16.
+    rebuild = ["repair", "index"] if restic_version >= (0, 16) else ["rebuild-index"]
     holder = None
     for _attempt in range(20):
-        # rebuild-index takes an exclusive lock; freeze it while it holds one.
         holder = subprocess.Popen(
-            [restic_exe, "rebuild-index"],
+            [restic_exe, *rebuild],
             env={**os.environ, **repo.env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
