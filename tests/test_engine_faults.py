@@ -382,24 +382,33 @@ def test_unfinished_run_after_a_crash_is_recorded_and_locks_are_cleared(rig: Rig
 
 
 def test_warning_notice_is_throttled_across_restarts(rig: Rig) -> None:
-    rig.start(automatic=False)
+    rig.start()
     wait_until(lambda: rig.notifier.kinds().count("warning") == 1, timeout=10)
     rig.stop()
 
     rig.notifier = Recorder()
-    rig.start(automatic=False)
+    rig.start()
     time.sleep(1.5)
 
     assert rig.notifier.kinds().count("warning") == 0
     assert rig.status()["warning"] is True
 
 
-def test_no_warning_notice_while_paused(rig: Rig) -> None:
-    state.write_pause(rig.home, time.time() + 3600)
-    rig.start(automatic=False)
+def test_no_warning_notice_while_paused_and_one_when_the_pause_ends(rig: Rig) -> None:
+    state.write_pause(rig.home, time.time() + 4)
+    rig.start()
     time.sleep(1.5)
 
     assert "warning" not in rig.notifier.kinds()
+    assert rig.status()["warning"] is True
+    wait_until(lambda: "warning" in rig.notifier.kinds(), timeout=8)
+
+
+def test_foreground_engine_without_automatic_backups_never_nags(rig: Rig) -> None:
+    rig.start(automatic=False)
+    time.sleep(1.5)
+
+    assert rig.notifier.kinds() == []
     assert rig.status()["warning"] is True
 
 
@@ -427,3 +436,21 @@ def test_low_priority_runs_restic_niced(rig: Rig, low_priority: bool, extra: int
 
     nice = next(e[0] for e in rig.fake.events() if e[0].startswith("nice="))
     assert int(nice.split("=")[1]) == min(os.nice(0) + extra, 19)
+
+
+def test_a_repeated_automatic_failure_notifies_once_per_streak(rig: Rig) -> None:
+    rig.configure(min_seconds_between_backups=0)
+    rig.fake.plan(exit=1, lines=["Fatal: wrong password or no key found"])
+    history = state.History(rig.home.history_db)
+    # An earlier automatic run failed the same way, long enough ago for the backoff.
+    earlier = history.start(time.time() - 7200, "idle")
+    history.update(
+        earlier, ended=time.time() - 7100, outcome="failed", reason="wrong_password", exit_code=1
+    )
+    rig.start()
+    rig.idle(100)
+
+    rig.wait_finished_runs(2)
+
+    assert "failure" not in rig.notifier.kinds()
+    assert rig.status()["consecutive_failures"] == 2

@@ -112,7 +112,7 @@ def describe_run(run: dict[str, Any]) -> str:
         }.get(str(outcome), "Backup failed")
     details = []
     if run.get("snapshot_id"):
-        details.append(f"snapshot {run['snapshot_id']}")
+        details.append(f"snapshot {run['snapshot_id'][:8]}")
     if run.get("files_new") is not None:
         details.append(f"{run['files_new']} new, {run.get('files_changed') or 0} changed files")
     if run.get("data_added") is not None:

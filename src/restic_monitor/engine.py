@@ -73,6 +73,7 @@ class _Job:
     result: RunResult | None = None
     #: None: no unlock tried; True/False: whether the last ``restic unlock`` worked.
     unlocked: bool | None = None
+    keep_unlock_pending: bool = False
 
 
 class Engine:
@@ -437,7 +438,7 @@ class Engine:
         if self._job is job:
             self._job = None
         if job.unlocked is not None:
-            self._set_unlock_needed(not job.unlocked)
+            self._set_unlock_needed(not job.unlocked or job.keep_unlock_pending)
         if job.backup:
             self._finish(job, job.result or self._lost_result(job))
         self._refresh_records()
@@ -499,7 +500,8 @@ class Engine:
         with self._view_lock:
             self._decision = decision
 
-        if decision.notify_warning and settings is not None:
+        # An engine without automatic backups (a foreground `backup`) does not nag.
+        if decision.notify_warning and settings is not None and self.automatic:
             self._warn(now, settings)
         config = self._config
         if decision.start and self.automatic and not self._shutdown and config is not None:
@@ -621,7 +623,12 @@ class Engine:
         settings = config.settings
         redactor = Redactor(config.env.secrets())
         for orphan in job.orphans:
-            if orphan.pid and osproc.stop_orphan(orphan.pid, orphan.pid_started, self.kill_after):
+            if not orphan.pid:
+                # The monitor died before it could record restic's PID: that restic may
+                # still hold a live lock now, so clear stale locks again before the next
+                # backup as well.
+                job.keep_unlock_pending = True
+            elif osproc.stop_orphan(orphan.pid, orphan.pid_started, self.kill_after):
                 log.warning(
                     "stopped restic (pid %s) left running by the previous monitor", orphan.pid
                 )
@@ -756,9 +763,12 @@ class Engine:
             if settings.notify_success:
                 self._notify(Notice("success", "Backup completed", cls.message + summary_text))
         elif cls.outcome is not Outcome.INTERRUPTED:
-            last_lines = "\n".join(result.tail[-5:])
-            body = cls.message + (f"\n{last_lines}" if last_lines else "")
-            self._notify(Notice("failure", "Backup failed", body))
+            if self._repeats_previous_failure(job, cls.reason):
+                log.info("same failure as the previous automatic run; no new notice")
+            else:
+                last_lines = "\n".join(result.tail[-5:])
+                body = cls.message + (f"\n{last_lines}" if last_lines else "")
+                self._notify(Notice("failure", "Backup failed", body))
         record = next((r for r in self._records if r.id == job.run_id), None)
         if record is None:  # history unavailable: answer from what we know
             record = RunRecord(
@@ -776,6 +786,24 @@ class Engine:
             if not waiter.done():
                 waiter.set_result(record)
         self._emit("finished", record=record.to_json(), tail=result.tail[-10:])
+
+    def _repeats_previous_failure(self, job: _Job, reason: str) -> bool:
+        """An automatic run failing like the one before: the user already knows.
+
+        The first failure of a streak, a new reason and every manual run still
+        notify; the hourly no-backup warning keeps the streak visible.
+        """
+        if job.trigger != "idle":
+            return False
+        previous = next(
+            (r for r in self._records if r.id != job.run_id and r.ended is not None), None
+        )
+        return (
+            previous is not None
+            and not previous.counted_success
+            and previous.outcome in ("failed", "error", "incomplete")
+            and previous.reason == reason
+        )
 
     # --- status ----------------------------------------------------------------
 

@@ -251,7 +251,7 @@ class Summary:
 
     def describe(self) -> str:
         return (
-            f"snapshot {self.snapshot_id or '?'}: {self.files_new or 0:,} new, "
+            f"snapshot {(self.snapshot_id or '?')[:8]}: {self.files_new or 0:,} new, "
             f"{self.files_changed or 0:,} changed, {self.files_unmodified or 0:,} unmodified "
             f"files; {human_bytes(self.data_added or 0)} added"
             + (f" in {human_duration(self.duration)}" if self.duration else "")

@@ -208,13 +208,16 @@ class ResticRun:
                     **osproc.popen_options(self._low_priority),
                 )
                 proc = self._proc
-                self.pid = proc.pid
-            self.pid_started = osproc.process_start_time(proc.pid)
+            pid_started = osproc.process_start_time(proc.pid)
+            # Record the process before anyone can see it (status shows self.pid):
+            # a monitor killed right after must find it again when restarted.
             if self._on_start is not None:
                 try:
-                    self._on_start(proc.pid, self.pid_started)
+                    self._on_start(proc.pid, pid_started)
                 except Exception:
                     log.exception("recording the restic process failed")
+            self.pid_started = pid_started
+            self.pid = proc.pid
         except _StoppedBeforeStart:
             sink.close()
             return self._result(None, started, mono, sink, Outcome.INTERRUPTED)

@@ -171,7 +171,7 @@ def format_status(status: dict[str, Any]) -> str:
     lines.append(f"Last successful backup: {ago(status['last_success'])}")
     last = status.get("last_run")
     if last:
-        snap = f", snapshot {last['snapshot_id']}" if last.get("snapshot_id") else ""
+        snap = f", snapshot {last['snapshot_id'][:8]}" if last.get("snapshot_id") else ""
         lines.append(
             f"Last run: {last['outcome']} (exit code {last['exit_code']}) at {last['ended']}{snap}"
         )
