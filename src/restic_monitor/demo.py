@@ -157,6 +157,7 @@ def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
         out.say(
             f"you are working… (the simulated user walks away in {USER_WORKS_FOR:.0f} s; a "
             f"backup starts after {MIN_IDLE} s of idleness)"
+            + ("" if once else "; press Ctrl-C to end the demo")
         )
         engine.start()
         interrupted = threading.Event()
