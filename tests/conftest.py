@@ -322,3 +322,19 @@ def files_containing(root: Path, needle: str) -> list[Path]:
         if path.is_file() and needle.encode() in path.read_bytes():
             hits.append(path)
     return hits
+
+
+_SLOW_MODULES = {"test_crash_recovery", "test_demo"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers by what a test uses: ``restic`` (the real binary), ``x11``, ``slow``."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "restic_exe" in fixtures or "repo" in fixtures:
+            item.add_marker(pytest.mark.restic)
+        if "display" in fixtures:
+            item.add_marker(pytest.mark.x11)
+        module = item.path.stem
+        if module in _SLOW_MODULES or "daemons" in fixtures or "restic" in item.keywords:
+            item.add_marker(pytest.mark.slow)

@@ -329,3 +329,38 @@ def test_shell_has_the_restic_environment_and_prints_no_secret(
     banner = result.stdout.splitlines()[0]
     assert SECRET not in banner  # ...but never shows a value
     assert "RESTIC_PASSWORD" not in os.environ
+
+
+def test_restic_passthrough_hands_options_to_restic_untouched(
+    home: Home, fake_restic: FakeRestic
+) -> None:
+    _fake_config(home, fake_restic)
+
+    result = cli(home, "restic", "--json", "version")
+
+    assert result.returncode == 0, result.stderr
+    assert "compiled with fake" in result.stdout
+
+
+def test_commands_reach_a_foreground_backup(home: Home, fake_restic: FakeRestic) -> None:
+    _fake_config(home, fake_restic)
+    fake_restic.plan(sleep=60)
+    backup = subprocess.Popen(
+        [sys.executable, "-m", "restic_monitor", "--home", str(home.root), "backup"],
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: fake_restic.starts() == 1, timeout=15)
+        status = json.loads(cli(home, "status", "--json").stdout)
+        stopped = cli(home, "stop")
+    finally:
+        out, err = backup.communicate(timeout=60)
+
+    assert status["running"] is True
+    assert status["current_run"]["trigger"] == "manual"
+    assert "Asked restic to stop" in stopped.stdout
+    assert backup.returncode == 130, err
+    assert "Backup interrupted" in out

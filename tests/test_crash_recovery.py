@@ -96,7 +96,8 @@ def test_sigkilled_monitor_restarted_stops_the_orphan_and_leaves_no_lock(
 
     daemon.proc.send_signal(signal.SIGKILL)
     daemon.proc.wait(10)
-    assert psutil.pid_exists(restic_pid), "restic outlives the killed monitor"
+    # restic may run on for a moment or die on its broken output pipe, leaving its
+    # lock behind: either way the restarted monitor must clean up.
 
     again = start_daemon(home, tmp_path / "idle")
     daemons.append(again)

@@ -412,7 +412,7 @@ def test_earliest_by_spacing_table(facts_kw: dict[str, Any], expected: float | N
             False,
             Reason.WAITING_FOR_ACTIVITY,
             NOW + MIN_IDLE,
-            NOW + MIN_IDLE,
+            None,
             id="hold-never-starts",
         ),
         pytest.param(
@@ -422,7 +422,7 @@ def test_earliest_by_spacing_table(facts_kw: dict[str, Any], expected: float | N
             False,
             Reason.WAITING_FOR_ACTIVITY,
             NOW + HOLD_MIN_PROBE,
-            NOW + HOLD_MIN_PROBE,
+            None,
             id="hold-probes-at-least-every-5s",
         ),
         pytest.param(
@@ -432,7 +432,7 @@ def test_earliest_by_spacing_table(facts_kw: dict[str, Any], expected: float | N
             False,
             Reason.WAITING_FOR_ACTIVITY,
             NOW + 30,
-            NOW + 30,
+            None,
             id="hold-uses-given-probe",
         ),
         pytest.param(
@@ -442,7 +442,7 @@ def test_earliest_by_spacing_table(facts_kw: dict[str, Any], expected: float | N
             False,
             Reason.PAUSED,
             NOW + 5000,
-            NOW + 5000,
+            None,
             id="hold-and-pause",
         ),
         pytest.param(
@@ -454,6 +454,26 @@ def test_earliest_by_spacing_table(facts_kw: dict[str, Any], expected: float | N
             NOW + IDLE_UNKNOWN_RECHECK,
             None,
             id="hold-idle-unknown",
+        ),
+        pytest.param(
+            {},
+            {"idle": 10.0, "idle_grows": False},
+            None,
+            False,
+            Reason.NOT_IDLE,
+            RECENT_SUCCESS + WARN_AFTER + 0.001,  # only the warning can change
+            None,
+            id="fixed-reading-below-threshold-never-foreseeable",
+        ),
+        pytest.param(
+            {},
+            {"idle": 10.0, "idle_grows": False, "last_started": NOW - 100},
+            None,
+            False,
+            Reason.TOO_SOON,
+            NOW - 100 + SPACING,
+            None,
+            id="fixed-reading-below-threshold-and-too-soon",
         ),
         pytest.param(
             {},

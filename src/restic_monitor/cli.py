@@ -25,21 +25,29 @@ from restic_monitor.config import (
     example_settings,
     load_config,
 )
-from restic_monitor.control import ControlClient, ControlError, NoInstance, connect
+from restic_monitor.control import ControlClient, ControlError, ControlServer, NoInstance, connect
 from restic_monitor.daemon import (
+    already_running_message,
+    control_handler,
+    parse_duration,
+    run_headless,
+)
+from restic_monitor.exitcodes import (
     EXIT_FAILED,
-    EXIT_INCOMPLETE,
     EXIT_INSTANCE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    already_running_message,
-    parse_duration,
-    run_headless,
 )
 from restic_monitor.instance import InstanceLock
 from restic_monitor.paths import Home, resolve_home
-from restic_monitor.status import format_status, run_json, status_from_files
+from restic_monitor.status import (
+    describe_run,
+    exit_code_for,
+    format_status,
+    run_json,
+    status_from_files,
+)
 
 
 class CliError(Exception):
@@ -85,49 +93,6 @@ def _load_config_or_fail(home: Home) -> Any:
             "the configuration is invalid:\n" + "\n".join(f"  {p}" for p in exc.problems),
             EXIT_USAGE,
         ) from None
-
-
-def exit_code_for(run: dict[str, Any]) -> int:
-    if run.get("counted_success"):
-        return EXIT_OK
-    outcome = run.get("outcome")
-    if outcome == "incomplete":
-        return EXIT_INCOMPLETE
-    if outcome == "interrupted":
-        return EXIT_INTERRUPTED
-    return EXIT_FAILED
-
-
-def describe_run(run: dict[str, Any]) -> str:
-    outcome = run.get("outcome")
-    if run.get("counted_success"):
-        head = (
-            "Backup succeeded" if outcome == "success" else "Backup incomplete (counted as success)"
-        )
-    else:
-        head = {
-            "incomplete": "Backup incomplete",
-            "interrupted": "Backup interrupted",
-            "error": "Backup could not run",
-        }.get(str(outcome), "Backup failed")
-    details = []
-    if run.get("snapshot_id"):
-        details.append(f"snapshot {run['snapshot_id'][:8]}")
-    if run.get("files_new") is not None:
-        details.append(f"{run['files_new']} new, {run.get('files_changed') or 0} changed files")
-    if run.get("data_added") is not None:
-        details.append(f"{restic.human_bytes(run['data_added'])} added")
-    if run.get("duration") is not None:
-        details.append(f"in {restic.human_duration(run['duration'])}")
-    text = head + (": " + ", ".join(details) if details else "")
-    if not run.get("counted_success") and run.get("message"):
-        text += f"\n  {run['message']}"
-    if outcome == "incomplete" and not run.get("counted_success"):
-        text += (
-            "\n  Some files could not be read; restic-last.log lists them. Exclude them, or set "
-            "ignore_exit_code_3 to true to count such runs as successful."
-        )
-    return text
 
 
 class _ProgressLine:
@@ -238,9 +203,16 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
             lambda event, data: line.show(data["progress"]) if event == "progress" else None
         )
         engine.start()
+        # Other commands (status, stop, pause) reach this backup like a running instance.
+        server = ControlServer(home, control_handler(engine, engine.stop))
+        try:
+            server.start()
+        except OSError as exc:
+            print(f"restic-monitor: no control channel ({exc})", file=sys.stderr)
         try:
             ticket = engine.backup()
         except EngineError as exc:
+            server.close()
             engine.shutdown(10)
             raise CliError(str(exc), EXIT_USAGE) from None
         print("Backing up (no instance running; press Ctrl-C to stop)…", file=sys.stderr)
@@ -260,6 +232,7 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
             line.done()
+            server.close()
             engine.shutdown(engine.kill_after + 15)
         run = record.to_json()
         print(describe_run(run))
@@ -474,10 +447,7 @@ def cmd_restic(args: argparse.Namespace, home: Home) -> int:
         raise CliError(
             f"restic not found: {config.settings.restic_exe!r} (settings.json restic_exe)"
         )
-    rest = list(args.restic_args)
-    if rest and rest[0] == "--":
-        rest = rest[1:]
-    return _run_child([exe, *rest], restic.child_env(config.env))
+    return _run_child([exe, *args.restic_args], restic.child_env(config.env))
 
 
 def _run_child(argv: Sequence[str], env: dict[str, str]) -> int:
@@ -628,11 +598,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _split_restic_args(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """Everything after the ``restic`` command goes to restic untouched (``--help`` too)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--home":
+            i += 2
+        elif arg.startswith("--home=") or arg == "--debug":
+            i += 1
+        else:
+            break
+    if i < len(argv) and argv[i] == "restic":
+        return argv[: i + 1], argv[i + 1 :]
+    return argv, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    own, passthrough = _split_restic_args(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(own)
     if args.command is None:
-        args = parser.parse_args([*(argv or sys.argv[1:]), "run"])
+        args = parser.parse_args([*own, "run"])
+    if passthrough is not None:
+        args.restic_args = passthrough
     home = resolve_home(args.home)
     try:
         code: int = args.func(args, home)

@@ -58,7 +58,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "min_seconds_between_backups",
         "seconds",
         3600,
-        "Minimum time between the starts of two automatic backups.",
+        "Minimum time from the start of the previous backup (automatic or manual) to the "
+        "start of an automatic one.",
     ),
     SettingSpec(
         "no_backup_warning_seconds",

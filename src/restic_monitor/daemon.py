@@ -18,6 +18,7 @@ from typing import Any
 from restic_monitor import __version__, logs
 from restic_monitor.control import ControlError, ControlServer
 from restic_monitor.engine import Engine, EngineError
+from restic_monitor.exitcodes import EXIT_INSTANCE, EXIT_OK, EXIT_USAGE
 from restic_monitor.instance import InstanceLock
 from restic_monitor.notify import Notifier, headless_notifier
 from restic_monitor.paths import Home
@@ -26,12 +27,6 @@ from restic_monitor.runner import DEFAULT_KILL_AFTER
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
-EXIT_INSTANCE = 4
-EXIT_INTERRUPTED = 130
 
 PROGRESS_EVENT_INTERVAL = 1.0
 
@@ -62,7 +57,7 @@ def parse_duration(text: str) -> float:
 
 
 def control_handler(
-    engine: Engine, request_shutdown: Callable[[], None]
+    engine: Engine, request_shutdown: Callable[[], object]
 ) -> Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], Any]:
     """Map control requests onto engine commands."""
 

@@ -26,7 +26,7 @@ from typing import Any
 from restic_monitor import logs, restic, state
 from restic_monitor.notify import Notice
 from restic_monitor.paths import Home
-from restic_monitor.status import format_status
+from restic_monitor.status import describe_run, exit_code_for, format_status
 
 MIN_IDLE = 3
 BETWEEN = 15
@@ -83,7 +83,6 @@ def _make_sample(folder: Path) -> None:
 
 
 def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
-    from restic_monitor.cli import describe_run, exit_code_for
     from restic_monitor.engine import Engine
 
     exe = shutil.which("restic")

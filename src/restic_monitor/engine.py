@@ -536,6 +536,7 @@ class Engine:
             failures=state.consecutive_failures(records),
             hold=self._hold,
             last_warning_notice=self._engine_state.last_warning_notice,
+            idle_grows=self.idle_source.grows_on_its_own,
         )
         return self._anchor.facts(facts)
 
@@ -660,7 +661,7 @@ class Engine:
             restic.child_env(config.env),
             log_path=self.home.last_log,
             redactor=redactor,
-            json_progress=restic.wants_json(settings.args, settings.progress),
+            json_progress=restic.speaks_json(settings.args, settings.progress),
             low_priority=settings.low_priority,
             restic_version=self._restic_version(exe),
             on_progress=lambda p: self._emit("progress", progress=p.to_json()),

@@ -70,6 +70,9 @@ class Facts:
     failures: int = 0
     hold: bool = False
     last_warning_notice: float | None = None
+    #: Whether the idle reading grows by itself while the user is away (False for
+    #: a fixed value or a test file: then waiting cannot make it reach the threshold).
+    idle_grows: bool = True
 
 
 @dataclass(frozen=True)
@@ -177,23 +180,27 @@ def decide(settings: Settings, facts: Facts, *, hold_probe: float | None = None)
         idle_ready_at = now + max(min_idle, hold_probe or HOLD_MIN_PROBE)
     elif facts.idle < min_idle:
         idle_reason = Reason.NOT_IDLE
-        idle_ready_at = now + (min_idle - facts.idle)
+        idle_ready_at = now + (min_idle - facts.idle) if facts.idle_grows else None
     else:
         idle_reason = None
         idle_ready_at = now
+    # No foreseeable start while waiting for the user to come back, or for a
+    # reading that does not grow by itself.
+    foreseeable = idle_reason not in (Reason.WAITING_FOR_ACTIVITY, Reason.NOT_IDLE) or (
+        idle_ready_at is not None and idle_reason is Reason.NOT_IDLE
+    )
 
     if blockers:
         # All conditions must hold at once: the earliest start is the latest blocker.
         until, reason = max(blockers, key=lambda b: b[0])
-        earliest = until if idle_ready_at is None else max(until, idle_ready_at)
-        if idle_ready_at is None:
+        if idle_reason is Reason.IDLE_UNKNOWN:
             return result(False, reason, min(until, now + IDLE_UNKNOWN_RECHECK), None)
-        return result(False, reason, earliest, earliest)
+        earliest = until if idle_ready_at is None else max(until, idle_ready_at)
+        return result(False, reason, earliest, earliest if foreseeable else None)
     if idle_reason is Reason.IDLE_UNKNOWN:
         return result(False, Reason.IDLE_UNKNOWN, now + IDLE_UNKNOWN_RECHECK, None)
     if idle_reason is not None:
-        assert idle_ready_at is not None
-        return result(False, idle_reason, idle_ready_at, idle_ready_at)
+        return result(False, idle_reason, idle_ready_at, idle_ready_at if foreseeable else None)
     return result(True, Reason.READY, None, now)
 
 

@@ -146,7 +146,13 @@ def is_backup(args: Sequence[str]) -> bool:
 
 
 def wants_json(args: Sequence[str], progress: bool) -> bool:
+    """Whether ``--json`` must be added for progress."""
     return progress and is_backup(args) and "--json" not in args
+
+
+def speaks_json(args: Sequence[str], progress: bool) -> bool:
+    """Whether the backup's output will be JSON (added by us or by the user)."""
+    return is_backup(args) and (progress or "--json" in args)
 
 
 def backup_command(exe: str, args: Sequence[str], progress: bool) -> list[str]:

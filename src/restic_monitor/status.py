@@ -13,6 +13,7 @@ from typing import Any
 
 from restic_monitor import __version__, policy, restic, state
 from restic_monitor.config import ConfigError, Settings, load_config
+from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK
 from restic_monitor.paths import Home
 from restic_monitor.restic import Progress
 from restic_monitor.state import History, RunRecord, to_iso
@@ -206,3 +207,46 @@ def format_status(status: dict[str, Any]) -> str:
         shown = "unknown" if idle is None else f"{idle:.0f} s"
         lines.append(f"Idle: {shown} (source: {status['idle_source']})")
     return "\n".join(lines)
+
+
+def exit_code_for(run: dict[str, Any]) -> int:
+    if run.get("counted_success"):
+        return EXIT_OK
+    outcome = run.get("outcome")
+    if outcome == "incomplete":
+        return EXIT_INCOMPLETE
+    if outcome == "interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED
+
+
+def describe_run(run: dict[str, Any]) -> str:
+    outcome = run.get("outcome")
+    if run.get("counted_success"):
+        head = (
+            "Backup succeeded" if outcome == "success" else "Backup incomplete (counted as success)"
+        )
+    else:
+        head = {
+            "incomplete": "Backup incomplete",
+            "interrupted": "Backup interrupted",
+            "error": "Backup could not run",
+        }.get(str(outcome), "Backup failed")
+    details = []
+    if run.get("snapshot_id"):
+        details.append(f"snapshot {run['snapshot_id'][:8]}")
+    if run.get("files_new") is not None:
+        details.append(f"{run['files_new']} new, {run.get('files_changed') or 0} changed files")
+    if run.get("data_added") is not None:
+        details.append(f"{restic.human_bytes(run['data_added'])} added")
+    if run.get("duration") is not None:
+        details.append(f"in {restic.human_duration(run['duration'])}")
+    text = head + (": " + ", ".join(details) if details else "")
+    if not run.get("counted_success") and run.get("message"):
+        text += f"\n  {run['message']}"
+    if outcome == "incomplete" and not run.get("counted_success"):
+        text += (
+            "\n  Some files could not be read; restic-last.log lists them. Exclude them, or set "
+            "ignore_exit_code_3 to true to count such runs as successful."
+        )
+    return text
