@@ -105,16 +105,7 @@ class _ProgressLine:
     def show(self, progress: dict[str, Any] | None) -> None:
         if not self.enabled or not progress:
             return
-        prog = restic.Progress(
-            fraction=progress.get("fraction"),
-            files_done=progress.get("files_done"),
-            total_files=progress.get("total_files"),
-            bytes_done=progress.get("bytes_done"),
-            total_bytes=progress.get("total_bytes"),
-            seconds_elapsed=progress.get("seconds_elapsed"),
-            eta_seconds=progress.get("eta_seconds"),
-        )
-        sys.stderr.write("\r\x1b[2K" + prog.describe())
+        sys.stderr.write("\r\x1b[2K" + restic.Progress.from_json(progress).describe())
         sys.stderr.flush()
         self.shown = True
 

@@ -116,14 +116,7 @@ def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
         state.atomic_write(home.settings_json, json.dumps(settings, indent=2).encode())
         out.say(f"demo home {home.root} (settings.json, env.json, logs/)")
         out.say(f"sample folder {sample}: 5 notes, 3 pictures")
-        init = subprocess.run(
-            [exe, "init"],
-            env=restic.child_env(env),
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        init = _restic(exe, env, "init")
         if init.returncode != 0:
             print(f"restic init failed: {init.stderr.strip()}", file=sys.stderr)
             return 1
@@ -197,14 +190,7 @@ def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
 def _verify_restore(
     out: _Printer, exe: str, env: dict[str, str], sample: Path, target: Path
 ) -> None:
-    result = subprocess.run(
-        [exe, "restore", "latest", "--target", str(target)],
-        env=restic.child_env(env),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    result = _restic(exe, env, "restore", "latest", "--target", str(target))
     if result.returncode != 0:
         out.say(f"restore check FAILED: {result.stderr.strip()[:200]}")
         return
@@ -214,6 +200,17 @@ def _verify_restore(
         "restored the snapshot: identical to the sample folder"
         if same
         else "restore check FAILED: restored files differ"
+    )
+
+
+def _restic(exe: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [exe, *args],
+        env=restic.child_env(env),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
 
 

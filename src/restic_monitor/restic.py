@@ -230,6 +230,20 @@ class Progress:
             "current_files": list(self.current_files),
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Progress:
+        """The inverse of :meth:`to_json`, for progress that crossed the control channel."""
+        return cls(
+            fraction=data.get("fraction"),
+            files_done=data.get("files_done"),
+            total_files=data.get("total_files"),
+            bytes_done=data.get("bytes_done"),
+            total_bytes=data.get("total_bytes"),
+            seconds_elapsed=data.get("seconds_elapsed"),
+            eta_seconds=data.get("eta_seconds"),
+            current_files=tuple(data.get("current_files") or ()),
+        )
+
     def describe(self) -> str:
         parts = []
         if self.fraction is not None:

@@ -182,15 +182,7 @@ def format_status(status: dict[str, Any]) -> str:
         prog = status.get("progress")
         text = "starting"
         if prog:
-            text = Progress(
-                fraction=prog["fraction"],
-                files_done=prog["files_done"],
-                total_files=prog["total_files"],
-                bytes_done=prog["bytes_done"],
-                total_bytes=prog["total_bytes"],
-                seconds_elapsed=prog["seconds_elapsed"],
-                eta_seconds=prog["eta_seconds"],
-            ).describe()
+            text = Progress.from_json(prog).describe()
         lines.append(f"Backing up: {text}")
     if status.get("maintenance"):
         lines.append(f"Maintenance: {status['maintenance']} in progress")
