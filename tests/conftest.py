@@ -300,11 +300,27 @@ def start_daemon(home: Home, idle_file: Path, *extra: str, idle: float = 0) -> D
             raise AssertionError(
                 f"daemon exited with {proc.returncode}: "
                 + (home.root / "daemon-stderr.txt").read_text()
+                + "; processes holding the lock file: "
+                + ", ".join(_holders(home.lock))
             )
         return home.control_json.exists() and cli(home, "status", "--json").returncode in (0, 2)
 
     wait_until(ready, timeout=30)
     return daemon
+
+
+def _holders(path: Path) -> list[str]:
+    """Which processes have ``path`` open (for diagnosing a held lock)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if any(f.path == str(path) for f in proc.open_files()):
+                found.append(f"{proc.pid} {' '.join(proc.info['cmdline'] or [])[:120]}")
+        except psutil.Error:
+            continue
+    return found
 
 
 @pytest.fixture

@@ -71,8 +71,7 @@ def _instance(home: Home) -> ControlClient | None:
                 f"the running instance refused the request: {exc}", EXIT_INSTANCE
             ) from None
         lock = InstanceLock(home.lock)
-        if not home.lock.exists() or lock.acquire():
-            lock.release()
+        if not lock.held_elsewhere():
             return None
         # Locked but not answering yet: an instance is starting (or stuck).
         if attempt == 49:
@@ -179,7 +178,7 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
     _load_config_or_fail(home)
     home.ensure()
     lock = InstanceLock(home.lock)
-    if not lock.acquire():
+    if not lock.acquire(wait=1.0):
         client = _instance(home)
         if client is not None:
             return _backup_through(client, wait=not args.no_wait)

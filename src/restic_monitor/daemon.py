@@ -167,7 +167,7 @@ def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> i
         print(f"restic-monitor: {exc}", file=sys.stderr)
         return EXIT_USAGE
     daemon = Daemon(home, idle)
-    if not daemon.lock.acquire():
+    if not daemon.lock.acquire(wait=1.0):
         print(f"restic-monitor: {already_running_message(home, daemon.lock)}", file=sys.stderr)
         return EXIT_INSTANCE
     log.info("restic-monitor %s starting (headless, home %s)", __version__, home.root)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -26,8 +27,31 @@ class InstanceLock:
     def held(self) -> bool:
         return self._fh is not None
 
-    def acquire(self) -> bool:
-        """Take the lock without waiting; False when another process holds it."""
+    def acquire(self, wait: float = 0.0, record_pid: bool = True) -> bool:
+        """Take the lock; False when another process still holds it after ``wait`` seconds.
+
+        A short wait lets a starting instance get past a CLI that is only
+        probing the lock for a moment.
+        """
+        deadline = time.monotonic() + wait
+        while not self._try_acquire(record_pid):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def held_elsewhere(self) -> bool:
+        """Whether another process holds the lock (probes without recording a PID)."""
+        if self._fh is not None:
+            return False
+        if not self.path.exists():
+            return False
+        if self._try_acquire(record_pid=False):
+            self.release()
+            return False
+        return True
+
+    def _try_acquire(self, record_pid: bool) -> bool:
         if self._fh is not None:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,11 +69,12 @@ class InstanceLock:
         except OSError:
             fh.close()
             return False
-        with contextlib.suppress(OSError):
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"{os.getpid()}\n")
-            fh.flush()
+        if record_pid:
+            with contextlib.suppress(OSError):
+                fh.seek(0)
+                fh.truncate()
+                fh.write(f"{os.getpid()}\n")
+                fh.flush()
         self._fh = fh
         return True
 
