@@ -23,6 +23,8 @@ import pytest
 from restic_monitor.paths import Home
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+# Widget tests render offscreen; the desktop tests start their own X server.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).parent
 SECRET = "planted-s3cret-d0-not-leak"
 

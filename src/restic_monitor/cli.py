@@ -118,8 +118,21 @@ class _ProgressLine:
 
 
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
-    # The tray front end is not part of this release yet: run is headless.
+    if not args.headless and _has_display():
+        try:
+            from restic_monitor.tray import run_tray
+        except ImportError as exc:  # Qt missing or broken: still back up
+            print(f"restic-monitor: no tray ({exc}); running headless", file=sys.stderr)
+        else:
+            return run_tray(home, args.idle_source, debug=args.debug)
     return run_headless(home, args.idle_source, debug=args.debug)
+
+
+def _has_display() -> bool:
+    """Whether a tray can be shown: always on Windows and macOS, with a display elsewhere."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def cmd_status(args: argparse.Namespace, home: Home) -> int:

@@ -123,6 +123,7 @@ class Daemon:
         idle_source: IdleSource,
         notifier: Notifier | None = None,
         kill_after: float | None = None,
+        on_shutdown_request: Callable[[], object] | None = None,
     ) -> None:
         self.home = home
         self.lock = InstanceLock(home.lock)
@@ -133,7 +134,9 @@ class Daemon:
             notifier=notifier or headless_notifier(),
             kill_after=DEFAULT_KILL_AFTER if kill_after is None else kill_after,
         )
-        self.server = ControlServer(home, control_handler(self.engine, self.stop_event.set))
+        self.server = ControlServer(
+            home, control_handler(self.engine, on_shutdown_request or self.stop_event.set)
+        )
 
     def start(self) -> None:
         self.engine.start()

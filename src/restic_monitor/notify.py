@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,12 +48,19 @@ class DesktopNotifier:
         self._lock = threading.Lock()
         self._failed_once = False
 
-    def notify(self, notice: Notice) -> None:
+    def notify(self, notice: Notice, fallback: Callable[[Notice], None] | None = None) -> None:
+        """Send in a thread; ``fallback(notice)`` runs (in that thread) when nobody answers."""
         if sys.platform != "linux" or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+            if fallback is not None:
+                fallback(notice)
             return
-        threading.Thread(target=self._send, args=(notice,), daemon=True).start()
+        threading.Thread(target=self._send, args=(notice, fallback), daemon=True).start()
 
-    def _send(self, notice: Notice) -> None:
+    def _send(self, notice: Notice, fallback: Callable[[Notice], None] | None = None) -> None:
+        if not self._try_send(notice) and fallback is not None:
+            fallback(notice)
+
+    def _try_send(self, notice: Notice) -> bool:
         with self._lock:
             try:
                 from jeepney import DBusAddress, new_method_call
@@ -81,11 +88,15 @@ class DesktopNotifier:
                     ),
                 )
                 with open_dbus_connection(bus="SESSION") as conn:
-                    conn.send_and_get_reply(msg, timeout=5)
+                    reply = conn.send_and_get_reply(msg, timeout=5)
+                if reply.header.message_type.name == "error":
+                    raise RuntimeError(f"notification service error: {reply.body}")
+                return True
             except Exception as exc:
                 if not self._failed_once:
                     log.info("desktop notifications unavailable (%s)", exc.__class__.__name__)
                     self._failed_once = True
+                return False
 
 
 class MultiNotifier:

@@ -103,6 +103,7 @@ def build_status(
         "idle_seconds": idle,
         "idle_source": idle_source,
         "unlock_pending": unlock_needed,
+        "pause_seconds": settings.pause_seconds if settings is not None else None,
     }
 
 

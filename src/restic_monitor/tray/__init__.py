@@ -1,0 +1,33 @@
+"""The tray front end (PySide6). Imported only when a tray is wanted.
+
+``view`` is pure Python (what to show); ``icons``, ``app`` and ``windows``
+need Qt. ``run --headless`` and the CLI never import this package.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from restic_monitor import logs
+from restic_monitor.exitcodes import EXIT_USAGE
+from restic_monitor.paths import Home
+
+
+def run_tray(home: Home, idle_spec: str | None, *, debug: bool = False) -> int:
+    """Run the monitor with its tray icon until the user quits."""
+    from restic_monitor.platform.idle import make_idle_source
+
+    try:
+        home.ensure()
+    except OSError as exc:
+        print(f"restic-monitor: cannot create {home.root}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    logs.setup(home, debug=debug, console=True)
+    try:
+        idle = make_idle_source(idle_spec)
+    except (ValueError, OSError) as exc:
+        print(f"restic-monitor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from restic_monitor.tray.app import run_tray_app
+
+    return run_tray_app(home, idle)

@@ -1,0 +1,298 @@
+"""The tray's windows: backup history with a chart, and a log viewer that follows a file.
+
+Both read the disk in background threads and hand the result to the UI
+thread through signals, so a slow disk never freezes the tray.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPainter, QPainterPath, QPen, QTextCursor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from restic_monitor import restic
+from restic_monitor.state import History, RunRecord, to_iso
+
+HISTORY_LIMIT = 200
+FOLLOW_INTERVAL = 0.5
+INITIAL_TAIL_BYTES = 512 * 1024
+MAX_LOG_LINES = 20_000
+
+_OUTCOME_COLOURS = {
+    "success": "#2e7d32",
+    "incomplete": "#f9a825",
+    "failed": "#c62828",
+    "error": "#c62828",
+    "interrupted": "#78909c",
+}
+
+
+def history_title(count: int) -> str:
+    return f"restic-monitor — backup history ({count} run{'s' if count != 1 else ''})"
+
+
+class _Loader(QObject):
+    loaded = Signal(object)
+
+
+class HistoryChart(QWidget):
+    """Data added per run (bars) and run duration (line), oldest on the left."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.records: list[RunRecord] = []
+        self.setMinimumHeight(160)
+
+    def set_records(self, records: list[RunRecord]) -> None:
+        self.records = [r for r in reversed(records) if r.ended is not None][-60:]
+        self.update()
+
+    def paintEvent(self, _event: object) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(50, 22, -50, -24)
+        painter.fillRect(self.rect(), self.palette().base())
+        painter.setPen(self.palette().text().color())
+        if not self.records:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No backups recorded yet")
+            return
+        added = [float(r.data_added or 0) for r in self.records]
+        durations = [float(r.duration or 0.0) for r in self.records]
+        max_added = max(added) or 1.0
+        max_duration = max(durations) or 1.0
+        slot = rect.width() / len(self.records)
+        for i, record in enumerate(self.records):
+            height = rect.height() * added[i] / max_added
+            bar = QRectF(
+                rect.left() + i * slot + slot * 0.15,
+                rect.bottom() - height,
+                max(slot * 0.7, 1.0),
+                height,
+            )
+            colour = QColor(_OUTCOME_COLOURS.get(record.outcome or "", "#1565c0"))
+            if record.outcome == "success":
+                colour = QColor("#1565c0")
+            painter.fillRect(bar, colour)
+        path = QPainterPath()
+        for i, duration in enumerate(durations):
+            point = QPointF(
+                rect.left() + (i + 0.5) * slot,
+                rect.bottom() - rect.height() * duration / max_duration,
+            )
+            if i == 0:
+                path.moveTo(point)
+            else:
+                path.lineTo(point)
+        painter.setPen(QPen(QColor("#e65100"), 2))
+        painter.drawPath(path)
+        painter.setPen(self.palette().text().color())
+        small = QFont(self.font())
+        small.setPointSizeF(max(small.pointSizeF() * 0.85, 6.0))
+        painter.setFont(small)
+        painter.drawText(
+            QRectF(0, 2, self.width(), 18),
+            Qt.AlignmentFlag.AlignCenter,
+            "data added per run (bars) · duration (line)",
+        )
+        painter.drawText(
+            QRectF(2, rect.top() - 6, 46, 16),
+            Qt.AlignmentFlag.AlignRight,
+            restic.human_bytes(max_added),
+        )
+        painter.drawText(
+            QRectF(rect.right() + 4, rect.top() - 6, 46, 16),
+            Qt.AlignmentFlag.AlignLeft,
+            restic.human_duration(max_duration),
+        )
+        first, last = self.records[0], self.records[-1]
+        painter.drawText(
+            QRectF(rect.left(), rect.bottom() + 4, 200, 16),
+            Qt.AlignmentFlag.AlignLeft,
+            to_iso(first.started)[:16].replace("T", " "),
+        )
+        painter.drawText(
+            QRectF(rect.right() - 200, rect.bottom() + 4, 200, 16),
+            Qt.AlignmentFlag.AlignRight,
+            to_iso(last.started)[:16].replace("T", " "),
+        )
+
+
+class HistoryWindow(QDialog):
+    COLUMNS = ("Started", "Duration", "Outcome", "New files", "Changed", "Data added", "Snapshot")
+
+    def __init__(self, home: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle("restic-monitor — backup history")
+        self.resize(820, 520)
+        self.chart = HistoryChart(self)
+        self.table = QTableWidget(0, len(self.COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.summary = QLabel("Loading…", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.chart)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        self._loader = _Loader()
+        self._loader.loaded.connect(self.show_records)
+        path = home.history_db
+        threading.Thread(target=self._load, args=(path,), daemon=True).start()
+
+    def _load(self, path: Path) -> None:
+        records = History(path).recent(HISTORY_LIMIT) if path.exists() else []
+        with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+            self._loader.loaded.emit(records)
+
+    @Slot(object)
+    def show_records(self, records: list[RunRecord]) -> None:
+        self.setWindowTitle(history_title(len(records)))
+        self.chart.set_records(records)
+        self.table.setRowCount(len(records))
+        for row, record in enumerate(records):
+            values = [
+                to_iso(record.started).replace("T", " ")[:19],
+                restic.human_duration(record.duration) if record.duration is not None else "-",
+                record.outcome or "running",
+                "-" if record.files_new is None else f"{record.files_new:,}",
+                "-" if record.files_changed is None else f"{record.files_changed:,}",
+                "-" if record.data_added is None else restic.human_bytes(record.data_added),
+                (record.snapshot_id or "-")[:8],
+            ]
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if column == 2:
+                    item.setForeground(QColor(_OUTCOME_COLOURS.get(record.outcome or "", "#000")))
+                    if record.message and record.outcome != "success":
+                        item.setToolTip(record.message)
+                self.table.setItem(row, column, item)
+        ok = sum(1 for r in records if r.counted_success)
+        self.summary.setText(
+            f"{len(records)} runs shown, {ok} successful." if records else "No backups yet."
+        )
+
+
+class _Follower(QObject):
+    """Reads a growing file in a thread; emits new text, or a reset when it shrinks."""
+
+    appended = Signal(str)
+    reset = Signal(str)
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="log-follow", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        position = 0
+        identity: tuple[int, int] | None = None
+        first = True
+        while not self._stop.is_set():
+            try:
+                st = self.path.stat()
+                current = (st.st_ino, st.st_dev)
+                if first or current != identity or st.st_size < position:
+                    start = max(0, st.st_size - INITIAL_TAIL_BYTES)
+                    with self.path.open("rb") as fh:
+                        fh.seek(start)
+                        data = fh.read()
+                    position = start + len(data)
+                    identity = current
+                    self._emit(self.reset, data, skipped=start > 0)
+                    first = False
+                elif st.st_size > position:
+                    with self.path.open("rb") as fh:
+                        fh.seek(position)
+                        data = fh.read(4 * 1024 * 1024)
+                    position += len(data)
+                    self._emit(self.appended, data)
+            except FileNotFoundError:
+                if first or identity is not None:
+                    self._emit(self.reset, b"(no log yet)\n")
+                    identity = None
+                    position = 0
+                    first = False
+            except OSError as exc:
+                self._emit(self.reset, f"(cannot read {self.path}: {exc.strerror})\n".encode())
+            self._stop.wait(FOLLOW_INTERVAL)
+
+    def _emit(self, signal: Any, data: bytes, skipped: bool = False) -> None:
+        text = data.decode("utf-8", "replace")
+        if skipped:
+            text = "(earlier lines not shown)\n" + text.split("\n", 1)[-1]
+        with contextlib.suppress(RuntimeError):
+            signal.emit(text)
+
+
+class LogViewer(QDialog):
+    """A read-only view of a log file that follows it while it grows."""
+
+    def __init__(self, path: Path, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(f"restic-monitor — {title}")
+        self.resize(900, 560)
+        self.path = path
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setMaximumBlockCount(MAX_LOG_LINES)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        label = QLabel(str(path), self)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(self.text, 1)
+        self.follower = _Follower(path)
+        self.follower.appended.connect(self._append)
+        self.follower.reset.connect(self._reset)
+        self.follower.start()
+
+    @Slot(str)
+    def _reset(self, text: str) -> None:
+        self.text.setPlainText(text.rstrip("\n"))
+        self.text.moveCursor(QTextCursor.MoveOperation.End)
+
+    @Slot(str)
+    def _append(self, text: str) -> None:
+        bar = self.text.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 2
+        cursor = self.text.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        if at_end:
+            bar.setValue(bar.maximum())
+
+    def done(self, result: int) -> None:
+        self.follower.stop()
+        super().done(result)
+
+    def closeEvent(self, event: Any) -> None:
+        self.follower.stop()
+        super().closeEvent(event)

@@ -1,0 +1,242 @@
+"""The tray's Qt layer, offscreen: menu, tooltip, icons, windows, quitting."""
+
+from __future__ import annotations
+
+import struct
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from restic_monitor.paths import Home
+from restic_monitor.platform.idle import FileIdle
+from restic_monitor.state import History
+from restic_monitor.tray import icons
+from restic_monitor.tray.app import TrayApp
+from restic_monitor.tray.view import Action, IconState, tray_view
+from restic_monitor.tray.windows import HistoryWindow, LogViewer, history_title
+
+from .conftest import SECRET, FakeRestic, write_config
+
+
+@pytest.fixture
+def tray(qapp: QApplication, home: Home, fake_restic: FakeRestic, tmp_path: Path) -> Any:
+    write_config(
+        home,
+        {"restic_exe": str(fake_restic.exe), "args": ["backup", "/data"], "min_idle_seconds": 300},
+        {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
+    )
+    idle = tmp_path / "idle"
+    idle.write_text("0")
+    app = TrayApp(qapp, home, FileIdle(idle), kill_after=2)
+    assert app.daemon.lock.acquire()
+    app.start()
+    yield app
+    if not app._quitting:
+        app.daemon.close()
+    app.tray.hide()
+
+
+def _menu_texts(app: Any) -> list[str]:
+    app._rebuild_menu()
+    texts = []
+    for action in app.menu.actions():
+        if action.isSeparator():
+            continue
+        texts.append(action.text().replace("&&", "\0").replace("&", "").replace("\0", "&"))
+    return texts
+
+
+def test_menu_is_the_view_of_the_engine_status(tray: Any, qtbot: Any) -> None:
+    qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
+    texts = _menu_texts(tray)
+
+    expected = [e.label for e in tray_view(tray.engine.status()).menu if not e.separator]
+    assert texts == expected
+    assert "Back up now" in texts
+    assert texts[0] == "Last backup: never"
+    qtbot.waitUntil(lambda: tray.tray.toolTip() == "No backup yet", timeout=10_000)
+
+
+def test_back_up_now_runs_a_backup_and_the_icon_follows(
+    tray: Any, qtbot: Any, fake_restic: FakeRestic
+) -> None:
+    fake_restic.plan(sleep=2)
+    qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
+
+    tray.perform(Action.BACKUP)
+    qtbot.waitUntil(lambda: tray._view.state is IconState.BACKING_UP, timeout=10_000)
+    assert "Stop backup" in _menu_texts(tray)
+    qtbot.waitUntil(lambda: tray.tray.toolTip().startswith("Backing up 50 %"), timeout=10_000)
+    qtbot.waitUntil(lambda: tray._view.state is IconState.OK, timeout=15_000)
+
+    assert fake_restic.starts() == 1
+    assert tray.tray.toolTip() == "Last backup just now"
+    assert tray.tray.icon().cacheKey() == icons.icon(IconState.OK).cacheKey()
+
+
+def test_pause_and_resume_from_the_menu(tray: Any, qtbot: Any, home: Home) -> None:
+    qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
+
+    tray.perform(Action.PAUSE)
+    qtbot.waitUntil(lambda: home.pause_until.exists(), timeout=10_000)
+    qtbot.waitUntil(lambda: tray._view.state is IconState.PAUSED, timeout=10_000)
+    assert "Resume" in _menu_texts(tray)
+    assert tray.tray.toolTip().startswith("Paused until ")
+
+    tray.perform(Action.RESUME)
+    qtbot.waitUntil(lambda: not home.pause_until.exists(), timeout=10_000)
+    assert "Pause for 8 hours" in _menu_texts(tray)
+
+
+def test_invalid_configuration_shows_error_state_and_recovers_on_reload(
+    tray: Any, qtbot: Any, home: Home, fake_restic: FakeRestic
+) -> None:
+    qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
+    home.settings_json.write_text('{"args": ["backup", "/data"], "min_idle_second": 5}')
+
+    tray.perform(Action.RELOAD)
+    qtbot.waitUntil(lambda: tray._view.state is IconState.ERROR, timeout=10_000)
+    texts = _menu_texts(tray)
+    assert tray.tray.toolTip() == "Configuration error — see menu"
+    assert any("did you mean min_idle_seconds?" in t for t in texts)
+    assert "Open configuration folder" in texts and "Reload configuration" in texts
+
+    home.settings_json.write_text(
+        '{"restic_exe": "%s", "args": ["backup", "/data"], "min_idle_seconds": 300}'
+        % fake_restic.exe
+    )
+    tray.perform(Action.RELOAD)
+    qtbot.waitUntil(lambda: tray._view.state is not IconState.ERROR, timeout=10_000)
+
+
+@pytest.mark.parametrize(("answer", "quits"), [(False, False), (True, True)])
+def test_quit_asks_while_a_backup_runs_then_stops_it_gracefully(
+    tray: Any,
+    qtbot: Any,
+    fake_restic: FakeRestic,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: bool,
+    quits: bool,
+) -> None:
+    fake_restic.plan(sleep=60)
+    qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
+    tray.perform(Action.BACKUP)
+    qtbot.waitUntil(lambda: fake_restic.starts() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: tray._view.state is IconState.BACKING_UP, timeout=10_000)
+    asked: list[str] = []
+
+    def question(*args: Any, **kwargs: Any) -> QMessageBox.StandardButton:
+        asked.append(args[2])
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        return yes if answer else no
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    quit_calls: list[bool] = []
+    monkeypatch.setattr(tray.app, "quit", lambda: quit_calls.append(True))
+
+    tray.perform(Action.QUIT)
+
+    assert asked and "A backup is running" in asked[0]
+    if quits:
+        qtbot.waitUntil(lambda: quit_calls == [True], timeout=20_000)
+        events = [e[0] for e in fake_restic.events()]
+        assert "end" in events, "restic was stopped before the app quit"
+        assert not tray.engine.alive
+    else:
+        time.sleep(0.5)
+        qtbot.wait(200)
+        assert quit_calls == []
+        assert tray.engine.status()["running"] is True
+
+
+def test_history_window_lists_runs(qapp: QApplication, qtbot: Any, home: Home) -> None:
+    history = History(home.history_db)
+    for i in range(3):
+        run = history.start(time.time() - 3600 * (3 - i), "idle")
+        history.update(
+            run,
+            ended=time.time() - 3600 * (3 - i) + 30,
+            outcome="success",
+            counted_success=True,
+            data_added=1000 * (i + 1),
+            duration=30.0,
+            snapshot_id=f"abcdef{i}0",
+            files_new=i,
+        )
+    window = HistoryWindow(home)
+    qtbot.addWidget(window)
+
+    qtbot.waitUntil(lambda: window.table.rowCount() == 3, timeout=10_000)
+    assert window.windowTitle() == history_title(3)
+    assert window.table.item(0, 6).text() == "abcdef20"
+    assert window.table.item(0, 2).text() == "success"
+    assert len(window.chart.records) == 3
+
+
+def test_log_viewer_follows_the_file_and_its_rewrites(
+    qapp: QApplication, qtbot: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "restic-last.log"
+    path.write_text("first line\n")
+    viewer = LogViewer(path, "Last restic log")
+    qtbot.addWidget(viewer)
+    qtbot.waitUntil(lambda: "first line" in viewer.text.toPlainText(), timeout=5_000)
+
+    with path.open("a") as fh:
+        fh.write("second line\n")
+    qtbot.waitUntil(lambda: "second line" in viewer.text.toPlainText(), timeout=5_000)
+
+    path.write_text("new run\n")  # a new backup rewrites the file
+    qtbot.waitUntil(lambda: viewer.text.toPlainText() == "new run", timeout=5_000)
+    viewer.close()
+
+
+def _shape(image: QImage) -> list[int]:
+    """What is left of an icon without colour: dark, light or empty, per pixel."""
+    out = []
+    for y in range(image.height()):
+        for x in range(image.width()):
+            colour = image.pixelColor(x, y)
+            if colour.alpha() < 128:
+                out.append(0)
+            else:
+                out.append(1 if colour.lightnessF() < 0.6 else 2)
+    return out
+
+
+def test_every_state_has_its_own_shape_not_only_its_own_colour(qapp: QApplication) -> None:
+    shapes = {state: _shape(icons.render(icons.svg_for(state, 0.0), 32)) for state in IconState}
+    states = list(IconState)
+    for i, a in enumerate(states):
+        for b in states[i + 1 :]:
+            differing = sum(x != y for x, y in zip(shapes[a], shapes[b], strict=True))
+            assert differing > 60, f"{a.value} and {b.value} look alike without colour"
+
+
+def test_backing_up_icon_shows_progress(qapp: QApplication) -> None:
+    empty = icons.render(icons.svg_for(IconState.BACKING_UP, 0.0), 64)
+    half = icons.render(icons.svg_for(IconState.BACKING_UP, 0.5), 64)
+
+    # The ring's right half (3 o'clock) fills, its left half (9 o'clock) does not yet.
+    assert empty.pixelColor(58, 32) != half.pixelColor(58, 32)
+    assert empty.pixelColor(6, 32) == half.pixelColor(6, 32)
+
+
+def test_windows_ico_holds_every_size_and_loads(qapp: QApplication, tmp_path: Path) -> None:
+    data = icons.ico_bytes(icons.svg_text("app"))
+    reserved, kind, count = struct.unpack_from("<HHH", data)
+    sizes = [data[6 + 16 * i] or 256 for i in range(count)]
+    out = tmp_path / "app.ico"
+    out.write_bytes(data)
+
+    assert (reserved, kind) == (0, 1)
+    assert sizes == list(icons.ICO_SIZES)
+    image = QImage(str(out))
+    assert not image.isNull()
