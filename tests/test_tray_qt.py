@@ -85,7 +85,7 @@ def test_pause_and_resume_from_the_menu(tray: Any, qtbot: Any, home: Home) -> No
     qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
 
     tray.perform(Action.PAUSE)
-    qtbot.waitUntil(lambda: home.pause_until.exists(), timeout=10_000)
+    qtbot.waitUntil(home.pause_until.exists, timeout=10_000)
     qtbot.waitUntil(lambda: tray._view.state is IconState.PAUSED, timeout=10_000)
     assert "Resume" in _menu_texts(tray)
     assert tray.tray.toolTip().startswith("Paused until ")
@@ -109,8 +109,7 @@ def test_invalid_configuration_shows_error_state_and_recovers_on_reload(
     assert "Open configuration folder" in texts and "Reload configuration" in texts
 
     home.settings_json.write_text(
-        '{"restic_exe": "%s", "args": ["backup", "/data"], "min_idle_seconds": 300}'
-        % fake_restic.exe
+        f'{{"restic_exe": "{fake_restic.exe}", "args": ["backup", "/data"], "min_idle_seconds": 300}}'
     )
     tray.perform(Action.RELOAD)
     qtbot.waitUntil(lambda: tray._view.state is not IconState.ERROR, timeout=10_000)
@@ -175,8 +174,9 @@ def test_history_window_lists_runs(qapp: QApplication, qtbot: Any, home: Home) -
 
     qtbot.waitUntil(lambda: window.table.rowCount() == 3, timeout=10_000)
     assert window.windowTitle() == history_title(3)
-    assert window.table.item(0, 6).text() == "abcdef20"
-    assert window.table.item(0, 2).text() == "success"
+    snapshot, outcome = window.table.item(0, 6), window.table.item(0, 2)
+    assert snapshot is not None and snapshot.text() == "abcdef20"
+    assert outcome is not None and outcome.text() == "success"
     assert len(window.chart.records) == 3
 
 
