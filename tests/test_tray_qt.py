@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import time
 from pathlib import Path
@@ -108,9 +109,8 @@ def test_invalid_configuration_shows_error_state_and_recovers_on_reload(
     assert any("did you mean min_idle_seconds?" in t for t in texts)
     assert "Open configuration folder" in texts and "Reload configuration" in texts
 
-    home.settings_json.write_text(
-        f'{{"restic_exe": "{fake_restic.exe}", "args": ["backup", "/data"], "min_idle_seconds": 300}}'
-    )
+    settings = {"restic_exe": str(fake_restic.exe), "args": ["backup", "/data"]}
+    home.settings_json.write_text(json.dumps({**settings, "min_idle_seconds": 300}))
     tray.perform(Action.RELOAD)
     qtbot.waitUntil(lambda: tray._view.state is not IconState.ERROR, timeout=10_000)
 
