@@ -24,10 +24,20 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
+def free_display(start: int = 100) -> int:
+    """A display number no X server uses (by its lock file and socket)."""
+    for number in range(start + os.getpid() % 100, start + 600):
+        if not os.path.exists(f"/tmp/.X{number}-lock") and not os.path.exists(
+            f"/tmp/.X11-unix/X{number}"
+        ):
+            return number
+    raise RuntimeError("no free X display number")
+
+
 class Desktop:
     def __init__(self, workdir: Path, number: int | None = None, size: str = "1024x640") -> None:
         self.workdir = workdir
-        self.number = number if number is not None else 60 + os.getpid() % 200
+        self.number = number if number is not None else free_display()
         self.display = f":{self.number}"
         self.size = size
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -56,6 +66,8 @@ class Desktop:
             base,
         )
         self._wait(lambda: os.path.exists(f"/tmp/.X11-unix/X{self.number}"), "Xvfb")
+        if shutil.which("xsetroot"):  # a calm backdrop for the screenshots
+            subprocess.run(["xsetroot", "-solid", "#41505e"], env=base, check=False)
         out = subprocess.run(
             ["dbus-launch", "--sh-syntax"], env=base, capture_output=True, text=True, check=True
         ).stdout

@@ -12,13 +12,14 @@ import pytest
 from restic_monitor.platform.idle import X11Idle, auto_source, make_idle_source
 
 from .conftest import require_tool, wait_until
+from .desktop import free_display
 
 
 @pytest.fixture
 def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     xvfb = require_tool("Xvfb")
     require_tool("xdotool")
-    number = 90 + os.getpid() % 50
+    number = free_display()
     name = f":{number}"
     # -noreset: otherwise the server resets (and zeroes its idle counter) whenever
     # its last client disconnects, which the per-look connections would trigger.

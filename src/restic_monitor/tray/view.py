@@ -226,7 +226,15 @@ def _status_entries(status: dict[str, Any], now: float) -> list[Entry]:
         entries.append(Entry(f"Paused until {clock_time(until, now)}", enabled=False))
     if status.get("maintenance"):
         entries.append(Entry("Clearing stale repository locks…", enabled=False))
-    if not status.get("running") and not problems and status.get("reason_text"):
+    reason = status.get("reason")
+    if (
+        not status.get("running")
+        and not problems
+        and status.get("reason_text")
+        and (
+            reason != "paused"  # "Paused until …" says it already
+        )
+    ):
         text = f"Next backup: {status['reason_text']}"
         earliest = status.get("next_backup_earliest")
         if earliest and status.get("reason") not in ("ready", "not_idle"):

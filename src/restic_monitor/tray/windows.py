@@ -186,9 +186,8 @@ class HistoryWindow(QDialog):
                         item.setToolTip(record.message)
                 self.table.setItem(row, column, item)
         ok = sum(1 for r in records if r.counted_success)
-        self.summary.setText(
-            f"{len(records)} runs shown, {ok} successful." if records else "No backups yet."
-        )
+        runs = f"{len(records)} run{'s' if len(records) != 1 else ''}"
+        self.summary.setText(f"{runs} shown, {ok} successful." if records else "No backups yet.")
 
 
 class _Follower(QObject):

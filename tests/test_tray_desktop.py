@@ -1,0 +1,164 @@
+"""The tray end to end on a real X desktop: Xvfb, trayer, dunst, xdotool, the real restic.
+
+The screenshots this run takes are the README's. To refresh them:
+
+    RESTIC_MONITOR_SCREENSHOTS=docs/screenshots uv run pytest tests/test_tray_desktop.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from restic_monitor.paths import Home
+
+from .conftest import IN_CI, Repo, cli, wait_until, write_config
+from .desktop import Desktop, missing_tools
+
+CROP = "600x330+424+0"  # the top right corner: icon, menu, notifications
+
+
+@pytest.fixture
+def desktop(tmp_path: Path) -> Iterator[Desktop]:
+    missing = missing_tools()
+    if missing:
+        message = f"desktop tools missing: {', '.join(missing)}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: .ci/run must install them)")
+        pytest.skip("SKIPPED LOUDLY: " + message)
+    desk = Desktop(tmp_path / "desktop").start()
+    yield desk
+    desk.stop()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    target = os.environ.get("RESTIC_MONITOR_SCREENSHOTS")
+    return Path(target).absolute() if target else tmp_path / "screenshots"
+
+
+@pytest.fixture
+def big_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "Documents"
+    (root / "projects").mkdir(parents=True)
+    for i in range(12):
+        (root / "projects" / f"report-{i}.bin").write_bytes(os.urandom(5_000_000))
+    (root / "notes.txt").write_text("remember the milk\n" * 100)
+    return root
+
+
+def _start_app(desktop: Desktop, home: Home, idle_file: Path) -> subprocess.Popen[bytes]:
+    idle_file.write_text("0")
+    env = dict(desktop.env)
+    env.pop("RESTIC_MONITOR_HOME", None)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "restic_monitor",
+            "--home",
+            str(home.root),
+            "run",
+            "--idle-source",
+            f"file:{idle_file}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(home.root / "tray-stderr.txt").open("wb"),
+    )
+
+
+def _open_menu(desktop: Desktop) -> None:
+    center = desktop.tray_icon_center()
+    assert center is not None
+    desktop.click(*center, button=3)
+    time.sleep(0.8)
+
+
+def _status(home: Home) -> dict[str, object]:
+    result = cli(home, "status", "--json")
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_tray_drives_backups_pause_and_history_on_a_real_desktop(
+    desktop: Desktop,
+    home: Home,
+    repo: Repo,
+    big_tree: Path,
+    restic_exe: str,
+    tmp_path: Path,
+    shots: Path,
+) -> None:
+    write_config(
+        home,
+        {
+            "restic_exe": restic_exe,
+            # Slow enough to catch the menu while the backup runs.
+            "args": ["backup", "--limit-upload", "6000", str(big_tree)],
+            "min_idle_seconds": 600,
+            "min_seconds_between_backups": 3600,
+        },
+        repo.env,
+    )
+    app = _start_app(desktop, home, tmp_path / "idle")
+    try:
+        started = time.monotonic()
+        wait_until(desktop.tray_icon_center, timeout=20)
+        icon_seconds = time.monotonic() - started
+        assert icon_seconds < 15
+
+        # Never backed up: the warning reaches the desktop's notification service.
+        time.sleep(1.0)
+        desktop.screenshot(shots / "no-backup-warning.png", CROP)
+        notices = wait_until(desktop.notifications, timeout=15)
+        assert notices[0]["summary"] == "No recent backup"
+
+        # Back up now, from the menu.
+        _open_menu(desktop)
+        desktop.key("b")
+        wait_until(lambda: _status(home)["running"], timeout=20)
+        time.sleep(2.5)  # some progress to show
+        _open_menu(desktop)
+        desktop.screenshot(shots / "menu-backing-up.png", CROP)
+        desktop.key("Escape")
+        status = wait_until(
+            lambda: (s := _status(home))["last_run"] and not s["running"] and s, timeout=90
+        )
+        run = status["last_run"]
+        assert isinstance(run, dict)
+        assert run["outcome"] == "success" and run["trigger"] == "manual"
+        assert repo.snapshots()[0]["id"].startswith(str(run["snapshot_id"]))
+
+        # Pause for 8 hours, from the menu.
+        _open_menu(desktop)
+        desktop.key("p")
+        wait_until(home.pause_until.exists, timeout=10)
+        assert _status(home)["paused"] is True
+        time.sleep(0.5)
+        _open_menu(desktop)
+        desktop.screenshot(shots / "menu-paused.png", CROP)
+        desktop.key("Escape")
+
+        # History…: a window that lists the run.
+        _open_menu(desktop)
+        desktop.key("h")
+        wait_until(lambda: desktop.window_ids(r"backup history \(1 run\)"), timeout=15)
+        desktop.screenshot(shots / "history.png")
+
+        # Quit: nothing is running, so it quits without asking.
+        _open_menu(desktop)
+        desktop.key("q")
+        assert app.wait(30) == 0
+        assert not home.control_json.exists()
+    finally:
+        if app.poll() is None:
+            app.terminate()
+            app.wait(30)
