@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 from restic_monitor.paths import Home
-from restic_monitor.platform import terminal
 from restic_monitor.platform.terminal import (
     TerminalError,
     open_terminal,
@@ -66,7 +66,7 @@ def test_no_terminal_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_macos_uses_terminal_app(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(terminal.sys, "platform", "darwin")
+    monkeypatch.setattr(sys, "platform", "darwin")
 
     argv = terminal_command(["/Applications/x y/restic-monitor", "shell"], {})
 
@@ -78,8 +78,8 @@ def test_macos_uses_terminal_app(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_windows_without_windows_terminal_runs_the_command_in_its_own_console(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(terminal.sys, "platform", "win32")
-    monkeypatch.setattr(terminal.shutil, "which", lambda *_a, **_k: None)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(shutil, "which", lambda *_a, **_k: None)
 
     assert terminal_command(COMMAND, {}) == COMMAND
 
