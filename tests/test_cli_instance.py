@@ -364,3 +364,17 @@ def test_commands_reach_a_foreground_backup(home: Home, fake_restic: FakeRestic)
     assert "Asked restic to stop" in stopped.stdout
     assert backup.returncode == 130, err
     assert "Backup interrupted" in out
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/PID/maps")
+def test_headless_run_never_loads_qt(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    _fake_config(home, fake_restic)
+    daemon = start_daemon(home, tmp_path / "idle")
+    daemons.append(daemon)
+
+    maps = Path(f"/proc/{daemon.proc.pid}/maps").read_text()
+
+    assert "libQt6" not in maps
+    assert "PySide6" not in maps

@@ -240,3 +240,25 @@ def test_windows_ico_holds_every_size_and_loads(qapp: QApplication, tmp_path: Pa
     assert sizes == list(icons.ICO_SIZES)
     image = QImage(str(out))
     assert not image.isNull()
+
+
+def test_tray_starts_with_an_invalid_configuration_and_shows_every_problem(
+    qapp: QApplication, qtbot: Any, home: Home, tmp_path: Path
+) -> None:
+    home.settings_json.write_text('{"args": "backup", "progress": "true"}')
+    home.env_json.write_text("{}")
+    idle = tmp_path / "idle"
+    idle.write_text("0")
+    app = TrayApp(qapp, home, FileIdle(idle), kill_after=2)
+    assert app.daemon.lock.acquire()
+    app.start()
+    try:
+        qtbot.waitUntil(lambda: app._view.state is IconState.ERROR, timeout=10_000)
+        texts = _menu_texts(app)
+        assert app.tray.toolTip() == "Configuration error — see menu"
+        assert any("args: expected a list of strings" in t for t in texts)
+        assert any("progress: expected true or false" in t for t in texts)
+        assert app.engine.alive
+    finally:
+        app.daemon.close()
+        app.tray.hide()
