@@ -12,8 +12,8 @@ from restic_monitor.platform.idle import (
     FixedIdle,
     UnknownIdle,
     make_idle_source,
-    windows_idle_ms,
 )
+from restic_monitor.platform.idle_windows import windows_idle_ms
 
 WRAP = 1 << 32
 

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from restic_monitor.platform.idle import X11Idle, auto_source, make_idle_source
+from restic_monitor.platform.idle import auto_source, make_idle_source
+from restic_monitor.platform.idle_x11 import X11Idle
 
 from .conftest import require_tool, wait_until
 from .desktop import free_display
@@ -81,3 +82,37 @@ def test_wayland_session_never_uses_xscreensaver(
 
     assert source.name != "x11"
     assert source.seconds() is None
+
+
+def _xvfb(number: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        ["Xvfb", f":{number}", "-noreset", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until(lambda: os.path.exists(f"/tmp/.X11-unix/X{number}"), timeout=15)
+    return proc
+
+
+def test_x11_source_survives_an_x_server_restart_and_reconnects() -> None:
+    require_tool("Xvfb")
+    number = free_display(400)
+    server = _xvfb(number)
+    source = X11Idle(f":{number}")
+    try:
+        assert source.persistent, "libX11 1.7+ (Debian 12) keeps one connection"
+        assert source.seconds() is not None
+
+        server.terminate()
+        server.wait(10)
+        gone = source.seconds()  # the process must survive Xlib's I/O error
+        assert gone is None, "no server: unknown, never idle"
+
+        server = _xvfb(number)
+        wait_until(lambda: source.seconds() is not None, timeout=10)
+        value = source.seconds()
+        assert value is not None and value < 60
+    finally:
+        source.close()
+        server.terminate()
+        server.wait(10)

@@ -529,12 +529,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"restic-monitor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    from restic_monitor.platform.idle import SPECS as idle_specs
+
     def idle_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--idle-source",
             metavar="SPEC",
-            help="auto (default), fixed:SECONDS, file:PATH, x11 or none "
-            "(or RESTIC_MONITOR_IDLE_SOURCE)",
+            help=f"{idle_specs} (or RESTIC_MONITOR_IDLE_SOURCE; default auto)",
         )
 
     p = sub.add_parser("run", help="run the monitor (default command)")

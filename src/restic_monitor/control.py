@@ -23,14 +23,12 @@ import os
 import secrets
 import socket
 import stat
-import struct
-import sys
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from restic_monitor.paths import Home
+from restic_monitor.platform import local_socket
 from restic_monitor.state import atomic_write
 
 log = logging.getLogger(__name__)
@@ -50,10 +48,6 @@ class NoInstance(Exception):
     """Nothing answers on the control channel."""
 
 
-def _use_unix() -> bool:
-    return hasattr(socket, "AF_UNIX") and sys.platform != "win32"
-
-
 class ControlServer:
     def __init__(self, home: Home, handler: Handler) -> None:
         self.home = home
@@ -63,31 +57,11 @@ class ControlServer:
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
         self.address: str = ""
+        self._family = ""
 
     def start(self) -> None:
-        if _use_unix():
-            path = self.home.control_socket()
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with contextlib.suppress(OSError):
-                if path.parent != self.home.root:
-                    path.parent.chmod(0o700)
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()  # stale: we hold the instance lock, nobody else uses it
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            old_umask = os.umask(0o177)
-            try:
-                sock.bind(str(path))
-            finally:
-                os.umask(old_umask)
-            self.address = str(path)
-            family = "unix"
-        else:  # pragma: no cover - Windows
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            host, port = sock.getsockname()[:2]
-            self.address = f"{host}:{port}"
-            family = "tcp"
-        sock.listen(16)
+        sock, family, self.address = local_socket.listen(self.home.control_socket())
+        self._family = family
         self._sock = sock
         info = {"family": family, "address": self.address, "token": self.token, "pid": os.getpid()}
         atomic_write(self.home.control_json, json.dumps(info).encode(), mode=0o600)
@@ -105,9 +79,7 @@ class ControlServer:
             current = json.loads(self.home.control_json.read_text())
             if current.get("token") == self.token:
                 self.home.control_json.unlink()
-        if _use_unix():
-            with contextlib.suppress(OSError):
-                Path(self.address).unlink()
+        local_socket.remove(self._family, self.address)
         if self._thread is not None:
             self._thread.join(2)
 
@@ -126,16 +98,6 @@ class ControlServer:
                 target=self._serve, args=(conn,), name="control-conn", daemon=True
             ).start()
 
-    def _peer_allowed(self, conn: socket.socket) -> bool:
-        if not _use_unix() or not hasattr(socket, "SO_PEERCRED"):
-            return True
-        try:
-            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        except OSError:
-            return True
-        _pid, uid, _gid = struct.unpack("3i", creds)
-        return bool(uid == os.getuid())
-
     def _serve(self, conn: socket.socket) -> None:
         with conn:
             conn.settimeout(REQUEST_TIMEOUT)
@@ -144,7 +106,7 @@ class ControlServer:
                 conn.sendall(json.dumps(message).encode() + b"\n")
 
             try:
-                if not self._peer_allowed(conn):
+                if not local_socket.peer_is_same_user(conn):
                     log.warning("control: refused a connection from another user")
                     send({"done": True, "ok": False, "error": "permission denied"})
                     return
@@ -230,20 +192,10 @@ class ControlClient:
         self.info = _load_info(home)
 
     def _connect(self) -> socket.socket:
-        family, address = self.info["family"], self.info["address"]
         try:
-            if family == "unix" and _use_unix():
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.settimeout(self.timeout)
-                sock.connect(address)
-            elif family == "tcp":
-                host, _, port = address.rpartition(":")
-                sock = socket.create_connection((host, int(port)), timeout=self.timeout)
-            else:
-                raise NoInstance
+            return local_socket.connect(self.info["family"], self.info["address"], self.timeout)
         except (OSError, ValueError):
             raise NoInstance from None
-        return sock
 
     def events(
         self, command: str, args: dict[str, Any] | None = None, wait: bool = False

@@ -8,14 +8,12 @@ would start backups in the middle of someone's work.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import logging
 import math
 import os
 import sys
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -107,151 +105,6 @@ class UnknownIdle:
         pass
 
 
-class _XScreenSaverInfo(ctypes.Structure):
-    _fields_ = [
-        ("window", ctypes.c_ulong),
-        ("state", ctypes.c_int),
-        ("kind", ctypes.c_int),
-        ("til_or_since", ctypes.c_ulong),
-        ("idle", ctypes.c_ulong),
-        ("eventMask", ctypes.c_ulong),
-    ]
-
-
-class X11Idle:
-    """XScreenSaverQueryInfo through libXss.
-
-    A connection is opened for each look. Looks are rare (the engine sleeps
-    until idle time could reach the threshold), and a fresh connection cannot
-    be left dead by an X server restart, which with Xlib would end the whole
-    process from inside its I/O error handler.
-    """
-
-    grows_on_its_own = True
-    reports_activity = True
-    refresh: float | None = None
-
-    def __init__(self, display: str | None = None) -> None:
-        self.display = display or os.environ.get("DISPLAY", "")
-        self.name = "x11"
-        x11_name = ctypes.util.find_library("X11") or "libX11.so.6"
-        xss_name = ctypes.util.find_library("Xss") or "libXss.so.1"
-        self._x11: Any = ctypes.CDLL(x11_name)
-        self._xss: Any = ctypes.CDLL(xss_name)
-        self._x11.XOpenDisplay.restype = ctypes.c_void_p
-        self._x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-        self._x11.XDefaultRootWindow.restype = ctypes.c_ulong
-        self._x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
-        self._x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
-        self._x11.XFree.argtypes = [ctypes.c_void_p]
-        self._xss.XScreenSaverAllocInfo.restype = ctypes.POINTER(_XScreenSaverInfo)
-        self._xss.XScreenSaverQueryExtension.argtypes = [
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_int),
-            ctypes.POINTER(ctypes.c_int),
-        ]
-        self._xss.XScreenSaverQueryInfo.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_ulong,
-            ctypes.POINTER(_XScreenSaverInfo),
-        ]
-        if self.seconds() is None:
-            raise OSError(f"cannot query idle time on X display {self.display!r}")
-
-    def seconds(self) -> float | None:
-        dpy = self._x11.XOpenDisplay(self.display.encode() if self.display else None)
-        if not dpy:
-            return None
-        info = None
-        try:
-            event_base, error_base = ctypes.c_int(), ctypes.c_int()
-            if not self._xss.XScreenSaverQueryExtension(
-                dpy, ctypes.byref(event_base), ctypes.byref(error_base)
-            ):
-                return None
-            info = self._xss.XScreenSaverAllocInfo()
-            root = self._x11.XDefaultRootWindow(dpy)
-            if not self._xss.XScreenSaverQueryInfo(dpy, root, info):
-                return None
-            return float(info.contents.idle) / 1000.0
-        finally:
-            if info:
-                self._x11.XFree(info)
-            self._x11.XCloseDisplay(dpy)
-
-    def close(self) -> None:
-        pass
-
-
-def windows_idle_ms(tick_count_64: int, last_input_tick: int) -> int:
-    """Idle milliseconds from GetTickCount64 and LASTINPUTINFO.dwTime.
-
-    dwTime is a 32-bit tick that wraps every 49.7 days; comparing it with the
-    low 32 bits of the 64-bit tick, modulo 2**32, stays right across the
-    wrap (the earlier tool compared signed values and broke after ~25 days).
-    """
-    return (tick_count_64 - last_input_tick) % (1 << 32)
-
-
-class WindowsIdle:  # pragma: no cover - Windows only
-    grows_on_its_own = True
-    reports_activity = True
-    refresh: float | None = None
-
-    def __init__(self) -> None:
-        self.name = "windows"
-
-        class LastInputInfo(ctypes.Structure):
-            _fields_ = [("cbSize", ctypes.c_uint), ("dwTime", ctypes.c_uint32)]
-
-        self._info_type = LastInputInfo
-        self._user32: Any = ctypes.WinDLL("user32")  # type: ignore[attr-defined]
-        self._kernel32: Any = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined]
-        self._kernel32.GetTickCount64.restype = ctypes.c_uint64
-        if self.seconds() is None:
-            raise OSError("GetLastInputInfo failed")
-
-    def seconds(self) -> float | None:
-        info = self._info_type()
-        info.cbSize = ctypes.sizeof(info)
-        if not self._user32.GetLastInputInfo(ctypes.byref(info)):
-            return None
-        now = int(self._kernel32.GetTickCount64())
-        return windows_idle_ms(now, int(info.dwTime)) / 1000.0
-
-    def close(self) -> None:
-        pass
-
-
-class MacIdle:  # pragma: no cover - macOS only
-    grows_on_its_own = True
-    reports_activity = True
-    refresh: float | None = None
-    _HID_SYSTEM_STATE = 1
-    _ANY_INPUT = 0xFFFFFFFF
-
-    def __init__(self) -> None:
-        self.name = "macos"
-        path = ctypes.util.find_library("ApplicationServices") or (
-            "/System/Library/Frameworks/ApplicationServices.framework/ApplicationServices"
-        )
-        self._cg: Any = ctypes.CDLL(path)
-        fn = self._cg.CGEventSourceSecondsSinceLastEventType
-        fn.restype = ctypes.c_double
-        fn.argtypes = [ctypes.c_int32, ctypes.c_uint32]
-        if self.seconds() is None:
-            raise OSError("CGEventSourceSecondsSinceLastEventType failed")
-
-    def seconds(self) -> float | None:
-        value = float(
-            self._cg.CGEventSourceSecondsSinceLastEventType(self._HID_SYSTEM_STATE, self._ANY_INPUT)
-        )
-        return value if value >= 0 else None
-
-    def close(self) -> None:
-        pass
-
-
 def _is_wayland_session() -> bool:
     return bool(os.environ.get("WAYLAND_DISPLAY")) or (
         os.environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
@@ -259,32 +112,55 @@ def _is_wayland_session() -> bool:
 
 
 def auto_source() -> IdleSource:
-    """The platform's real source, or :class:`UnknownIdle` saying why there is none."""
+    """The platform's real source, or :class:`UnknownIdle` saying why there is none.
+
+    Linux and other Unix: X11 in an X session, then the D-Bus idle monitors
+    (GNOME, Cinnamon, org.freedesktop.ScreenSaver); in a Wayland session only
+    the D-Bus ones, never XScreenSaver (it would only see X clients there).
+    """
     if sys.platform == "win32":
+        from restic_monitor.platform.idle_windows import WindowsIdle
+
         try:
             return WindowsIdle()
         except OSError as exc:
             return UnknownIdle(f"Windows idle time unavailable: {exc}")
     if sys.platform == "darwin":
-        try:
-            return MacIdle()
-        except OSError as exc:
-            return UnknownIdle(f"macOS idle time unavailable: {exc}")
+        from restic_monitor.platform.idle_macos import IoregIdle, MacIdle
+
+        reasons = []
+        for source in (MacIdle, IoregIdle):
+            try:
+                return source()
+            except OSError as exc:
+                reasons.append(str(exc))
+        return UnknownIdle("macOS idle time unavailable: " + "; ".join(reasons))
+    reasons = []
     if _is_wayland_session():
-        return UnknownIdle(
-            "Wayland session: XScreenSaver would only see X clients, and no Wayland idle "
-            "source is available yet"
-        )
-    if not os.environ.get("DISPLAY"):
-        return UnknownIdle("no graphical session (DISPLAY is not set)")
-    try:
-        return X11Idle()
-    except OSError as exc:
-        return UnknownIdle(f"X11 idle time unavailable: {exc}")
+        reasons.append("Wayland session, so not XScreenSaver")
+    elif not os.environ.get("DISPLAY"):
+        reasons.append("no X display (DISPLAY is not set)")
+    else:
+        from restic_monitor.platform.idle_x11 import X11Idle
+
+        try:
+            return X11Idle()
+        except OSError as exc:
+            reasons.append(f"x11: {exc}")
+    if os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("XDG_RUNTIME_DIR"):
+        from restic_monitor.platform.idle_dbus import first_working
+
+        dbus_source, dbus_reasons = first_working()
+        if dbus_source is not None:
+            return dbus_source
+        reasons.extend(dbus_reasons)
+    else:
+        reasons.append("no session D-Bus")
+    return UnknownIdle("no idle source answers (" + "; ".join(reasons) + ")")
 
 
 def make_idle_source(spec: str | None) -> IdleSource:
-    """Build a source from ``auto``, ``fixed:SECONDS``, ``file:PATH`` or ``x11``."""
+    """Build a source from its spec (see :data:`SPECS`)."""
     spec = (spec or os.environ.get(ENV_VAR) or "auto").strip()
     kind, _, rest = spec.partition(":")
     kind = kind.lower()
@@ -303,12 +179,30 @@ def make_idle_source(spec: str | None) -> IdleSource:
             raise ValueError(f"idle source {spec!r}: expected file:PATH")
         return FileIdle(Path(rest).expanduser())
     if kind == "x11":
+        from restic_monitor.platform.idle_x11 import X11Idle
+
         return X11Idle(rest or None)
+    if kind in ("gnome", "cinnamon", "screensaver") and not rest:
+        from restic_monitor.platform.idle_dbus import BY_NAME, DBusIdle
+
+        return DBusIdle(BY_NAME[kind])
+    if kind == "windows" and not rest:
+        from restic_monitor.platform.idle_windows import WindowsIdle
+
+        return WindowsIdle()
+    if kind == "macos" and not rest:
+        from restic_monitor.platform.idle_macos import MacIdle
+
+        return MacIdle()
     if kind == "none":
         return UnknownIdle("idle source disabled (none)")
-    raise ValueError(
-        f"unknown idle source {spec!r}: expected auto, fixed:SECONDS, file:PATH, x11 or none"
-    )
+    raise ValueError(f"unknown idle source {spec!r}: expected {SPECS}")
+
+
+SPECS = (
+    "auto, fixed:SECONDS, file:PATH, x11[:DISPLAY], gnome, cinnamon, screensaver, windows, "
+    "macos or none"
+)
 
 
 def close_quietly(source: IdleSource) -> None:
