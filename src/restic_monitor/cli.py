@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from restic_monitor import __version__, logs, restic, state
@@ -427,6 +428,55 @@ def cmd_init(args: argparse.Namespace, home: Home) -> int:
     return EXIT_OK
 
 
+def _home_argument(home: Home) -> Path | None:
+    """The --home to bake into the autostart command (None for the default home)."""
+    from restic_monitor.paths import default_home
+
+    return None if home.root == default_home() else home.root
+
+
+def cmd_install(args: argparse.Namespace, home: Home) -> int:
+    from restic_monitor.platform import autostart
+
+    plan = autostart.install_plan(home.root, _home_argument(home), home.logs, args.headless)
+    if args.dry_run:
+        print(plan.describe())
+        return EXIT_OK
+    if not home.settings_json.exists() or not home.env_json.exists():
+        cmd_init(argparse.Namespace(force=False), home)
+    try:
+        lines = autostart.carry_out(plan)
+    except (autostart.AutostartError, OSError) as exc:
+        raise CliError(f"install failed: {exc}") from None
+    for line in lines:
+        print(line)
+    if sys.platform == "win32":  # pragma: no cover - the earlier tool's users expect this
+        os.startfile(home.root)  # type: ignore[attr-defined]  # noqa: S606
+    unfinished = [line for line in lines if line.startswith(("could not run", "skipped"))]
+    if unfinished:
+        print("Installed, but the steps above that could not run are left for you to run.")
+        return EXIT_FAILED
+    print("restic-monitor will start at login.")
+    return EXIT_OK
+
+
+def cmd_uninstall(args: argparse.Namespace, home: Home) -> int:
+    from restic_monitor.platform import autostart
+
+    plan = autostart.uninstall_plan(home.root)
+    if args.dry_run:
+        print(plan.describe())
+        return EXIT_OK
+    try:
+        lines = autostart.carry_out(plan)
+    except (autostart.AutostartError, OSError) as exc:
+        raise CliError(f"uninstall failed: {exc}") from None
+    for line in lines or ["nothing was installed"]:
+        print(line)
+    print(f"Your configuration and data in {home.root} are untouched.")
+    return EXIT_OK
+
+
 def cmd_shell(args: argparse.Namespace, home: Home) -> int:
     config = _load_config_or_fail(home)
     env = restic.child_env(config.env)
@@ -576,6 +626,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="write example settings.json and env.json")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("install", help="start restic-monitor at login")
+    p.add_argument(
+        "--headless", action="store_true", help="as a background service without a tray (Linux)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="print what would be written and run")
+    p.set_defaults(func=cmd_install)
+
+    p = sub.add_parser("uninstall", help="stop starting at login (keeps configuration and data)")
+    p.add_argument("--dry-run", action="store_true", help="print what would be removed and run")
+    p.set_defaults(func=cmd_uninstall)
 
     p = sub.add_parser("shell", help="a shell with the restic environment, for restores")
     p.set_defaults(func=cmd_shell)

@@ -1,0 +1,460 @@
+"""Start at login: what ``restic-monitor install`` writes and ``uninstall`` removes.
+
+One implementation per OS behind the same small interface:
+
+- Linux (desktop): an XDG autostart entry, ``~/.config/autostart/restic-monitor.desktop``.
+- Linux (``--headless``): a systemd user service, enabled with ``systemctl --user``.
+- macOS: a LaunchAgent, ``~/Library/LaunchAgents/restic-monitor.plist``.
+- Windows: a Scheduled Task "restic-monitor" at logon of the current user, run only
+  while the user is logged on, with highest privileges (``--use-fs-snapshot``
+  needs them, without a UAC prompt at each login) and no time limit, created
+  from XML through one elevation prompt.
+
+Every file carries a marker line, and uninstall removes only files with that
+marker: never the user's own configuration or data, never a file it did not
+write. Building the content is pure, so it can be checked on any OS.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import plistlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+MARKER = "Created by `restic-monitor install`; `restic-monitor uninstall` removes it."
+TASK_NAME = "restic-monitor"
+LAUNCH_AGENT_LABEL = "restic-monitor"
+SERVICE_NAME = "restic-monitor.service"
+
+
+@dataclass
+class Plan:
+    """What install or uninstall will do: files and commands, for ``--dry-run`` and for real."""
+
+    files: dict[Path, bytes] = field(default_factory=dict)
+    remove: list[Path] = field(default_factory=list)
+    commands: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = []
+        for path, data in self.files.items():
+            lines.append(f"write {path}:")
+            text = data.decode("utf-16") if data[:2] == b"\xff\xfe" else data.decode("utf-8")
+            lines.extend(f"    {line}" for line in text.splitlines())
+        lines.extend(f"remove {path}" for path in self.remove)
+        lines.extend("run " + " ".join(_shell_quote(a) for a in cmd) for cmd in self.commands)
+        lines.extend(self.notes)
+        return "\n".join(lines) if lines else "nothing to do"
+
+
+def _shell_quote(arg: str) -> str:
+    if arg and all(c.isalnum() or c in "-_./:=@%+,\\" for c in arg):
+        return arg
+    return '"' + arg.replace('"', '\\"') + '"'
+
+
+# --- the command to start ----------------------------------------------------------
+
+
+def launch_command(home: Path | None, headless: bool) -> list[str]:
+    """How to start restic-monitor at login (the frozen app, or this Python)."""
+    if getattr(sys, "frozen", False):
+        argv = [sys.executable]
+    else:
+        python = Path(sys.executable)
+        if sys.platform == "win32":  # pythonw: no console window at login
+            windowed = python.with_name("pythonw.exe")
+            python = windowed if windowed.exists() else python
+        argv = [str(python), "-m", "restic_monitor"]
+    if home is not None:
+        argv += ["--home", str(home)]
+    argv.append("run")
+    if headless:
+        argv.append("--headless")
+    return argv
+
+
+# --- Linux: XDG autostart ----------------------------------------------------------
+
+
+def desktop_exec_quote(arg: str) -> str:
+    """Quote one argument for a desktop entry's Exec key (Desktop Entry Specification)."""
+    reserved = set(" \t\n\"'\\><~|&;$*?#()`")
+    escaped = arg.replace("%", "%%")
+    if not any(c in reserved for c in escaped) and escaped:
+        return escaped
+    inner = ""
+    for c in escaped:
+        if c in '"`$\\':
+            inner += "\\" + c
+        else:
+            inner += c
+    # In a desktop file's string value, backslashes are escaped once more.
+    return '"' + inner.replace("\\", "\\\\") + '"'
+
+
+def desktop_entry(argv: Sequence[str], icon: str) -> str:
+    exec_line = " ".join(desktop_exec_quote(a) for a in argv)
+    return (
+        "[Desktop Entry]\n"
+        f"# {MARKER}\n"
+        "Type=Application\n"
+        "Name=restic-monitor\n"
+        "GenericName=Backup monitor\n"
+        "Comment=Backs up with restic when you are away, and warns when backups stop\n"
+        f"Exec={exec_line}\n"
+        f"Icon={icon}\n"
+        "Terminal=false\n"
+        "Categories=Utility;Archiving;\n"
+        "X-GNOME-Autostart-enabled=true\n"
+    )
+
+
+def systemd_quote(arg: str) -> str:
+    if arg and all(c.isalnum() or c in "-_./:=@+,%" for c in arg):
+        return arg.replace("%", "%%")
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
+
+
+def systemd_unit(argv: Sequence[str]) -> str:
+    return (
+        f"# {MARKER}\n"
+        "[Unit]\n"
+        "Description=restic-monitor: back up with restic when idle\n"
+        "Documentation=https://restic.net\n"
+        "\n"
+        "[Service]\n"
+        "Type=simple\n"
+        f"ExecStart={' '.join(systemd_quote(a) for a in argv)}\n"
+        "ExecReload=/bin/kill -HUP $MAINPID\n"
+        "Restart=on-failure\n"
+        "RestartSec=30\n"
+        "# restic gets SIGINT from the monitor and removes its lock; give it time.\n"
+        "TimeoutStopSec=60\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=default.target\n"
+    )
+
+
+def _config_home() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+
+
+def icon_path() -> str:
+    """An icon file for the desktop entry: the package's own SVG."""
+    from importlib import resources
+
+    try:
+        return str(resources.files("restic_monitor.tray") / "icons" / "app.svg")
+    except (ModuleNotFoundError, TypeError):
+        return "restic-monitor"
+
+
+def linux_paths() -> tuple[Path, Path]:
+    base = _config_home()
+    return base / "autostart" / "restic-monitor.desktop", base / "systemd" / "user" / SERVICE_NAME
+
+
+def linux_install_plan(home: Path | None, headless: bool) -> Plan:
+    desktop, service = linux_paths()
+    plan = Plan()
+    if headless:
+        plan.files[service] = systemd_unit(launch_command(home, True)).encode()
+        if _ours(desktop):
+            plan.remove.append(desktop)  # one way to start, not two
+        plan.commands += [
+            ["systemctl", "--user", "daemon-reload"],
+            ["systemctl", "--user", "enable", "--now", SERVICE_NAME],
+        ]
+    else:
+        plan.files[desktop] = desktop_entry(launch_command(home, False), icon_path()).encode()
+        if _ours(service):
+            plan.commands.append(["systemctl", "--user", "disable", "--now", SERVICE_NAME])
+            plan.remove.append(service)
+        plan.notes.append("It starts at your next login; start it now with `restic-monitor run`.")
+    return plan
+
+
+def linux_uninstall_plan() -> Plan:
+    desktop, service = linux_paths()
+    plan = Plan()
+    if _ours(service):
+        plan.commands.append(["systemctl", "--user", "disable", "--now", SERVICE_NAME])
+        plan.remove.append(service)
+    if _ours(desktop):
+        plan.remove.append(desktop)
+    return plan
+
+
+# --- macOS: LaunchAgent -----------------------------------------------------------
+
+
+def launch_agent_path() -> Path:
+    return Path.home() / "Library" / "LaunchAgents" / f"{LAUNCH_AGENT_LABEL}.plist"
+
+
+def launch_agent(argv: Sequence[str], logs: Path) -> bytes:
+    return plistlib.dumps(
+        {
+            "Label": LAUNCH_AGENT_LABEL,
+            "Comment": MARKER,
+            "ProgramArguments": list(argv),
+            "RunAtLoad": True,
+            "KeepAlive": {"SuccessfulExit": False},
+            "ProcessType": "Interactive",
+            "LimitLoadToSessionType": "Aqua",
+            "StandardOutPath": str(logs / "launchd.log"),
+            "StandardErrorPath": str(logs / "launchd.log"),
+        }
+    )
+
+
+def macos_install_plan(home: Path | None, logs: Path, headless: bool) -> Plan:
+    path = launch_agent_path()
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    plan = Plan(files={path: launch_agent(launch_command(home, headless), logs)})
+    if path.exists():
+        plan.commands.append(["launchctl", "bootout", f"gui/{uid}", str(path)])
+    plan.commands.append(["launchctl", "bootstrap", f"gui/{uid}", str(path)])
+    return plan
+
+
+def macos_uninstall_plan() -> Plan:
+    path = launch_agent_path()
+    plan = Plan()
+    if _ours(path):
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        plan.commands.append(["launchctl", "bootout", f"gui/{uid}", str(path)])
+        plan.remove.append(path)
+    return plan
+
+
+# --- Windows: Scheduled Task ---------------------------------------------------------
+
+
+def windows_user() -> str:
+    domain = os.environ.get("USERDOMAIN", "")
+    user = os.environ.get("USERNAME") or getpass.getuser()
+    return f"{domain}\\{user}" if domain else user
+
+
+def scheduled_task_xml(argv: Sequence[str], user: str, workdir: Path) -> str:
+    """Task Scheduler 1.2 XML: at logon, logged-on only, highest privileges, no time limit."""
+    command, arguments = argv[0], " ".join(_windows_quote(a) for a in argv[1:])
+    return f"""<?xml version="1.0" encoding="UTF-16"?>
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+  <RegistrationInfo>
+    <Author>restic-monitor</Author>
+    <Description>{escape(MARKER)} Starts restic-monitor at logon.</Description>
+    <URI>\\{TASK_NAME}</URI>
+  </RegistrationInfo>
+  <Triggers>
+    <LogonTrigger>
+      <Enabled>true</Enabled>
+      <UserId>{escape(user)}</UserId>
+    </LogonTrigger>
+  </Triggers>
+  <Principals>
+    <Principal id="Author">
+      <UserId>{escape(user)}</UserId>
+      <LogonType>InteractiveToken</LogonType>
+      <RunLevel>HighestAvailable</RunLevel>
+    </Principal>
+  </Principals>
+  <Settings>
+    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>
+    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>
+    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>
+    <AllowHardTerminate>true</AllowHardTerminate>
+    <StartWhenAvailable>false</StartWhenAvailable>
+    <RunOnlyIfNetworkAvailable>false</RunOnlyIfNetworkAvailable>
+    <IdleSettings>
+      <StopOnIdleEnd>false</StopOnIdleEnd>
+      <RestartOnIdle>false</RestartOnIdle>
+    </IdleSettings>
+    <AllowStartOnDemand>true</AllowStartOnDemand>
+    <Enabled>true</Enabled>
+    <Hidden>false</Hidden>
+    <RunOnlyIfIdle>false</RunOnlyIfIdle>
+    <WakeToRun>false</WakeToRun>
+    <ExecutionTimeLimit>PT0S</ExecutionTimeLimit>
+    <Priority>7</Priority>
+  </Settings>
+  <Actions Context="Author">
+    <Exec>
+      <Command>{escape(command)}</Command>
+      <Arguments>{escape(arguments)}</Arguments>
+      <WorkingDirectory>{escape(str(workdir))}</WorkingDirectory>
+    </Exec>
+  </Actions>
+</Task>
+"""
+
+
+def _windows_quote(arg: str) -> str:
+    return subprocess.list2cmdline([arg])
+
+
+def windows_task_file(home: Path) -> Path:
+    return home / "restic-monitor-task.xml"
+
+
+def windows_install_plan(home_arg: Path | None, home: Path) -> Plan:
+    xml = scheduled_task_xml(launch_command(home_arg, False), windows_user(), home)
+    path = windows_task_file(home)
+    plan = Plan(files={path: xml.encode("utf-16")})
+    plan.commands.append(["schtasks.exe", "/Create", "/TN", TASK_NAME, "/XML", str(path), "/F"])
+    plan.notes.append("Windows asks once for administrator approval (the task runs elevated).")
+    return plan
+
+
+def windows_task_exists() -> bool:  # pragma: no cover - Windows only
+    result = subprocess.run(
+        ["schtasks.exe", "/Query", "/TN", TASK_NAME],
+        capture_output=True,
+        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def windows_uninstall_plan(home: Path) -> Plan:
+    plan = Plan()
+    if windows_task_exists():
+        plan.commands.append(["schtasks.exe", "/Delete", "/TN", TASK_NAME, "/F"])
+    if windows_task_file(home).exists():
+        plan.remove.append(windows_task_file(home))
+    return plan
+
+
+# --- carrying a plan out -------------------------------------------------------------
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` exists and was written by install (carries the marker)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    text = (
+        data.decode("utf-16", "replace")
+        if data[:2] == b"\xff\xfe"
+        else data.decode("utf-8", "replace")
+    )
+    return MARKER in text or escape(MARKER) in text
+
+
+def install_plan(home: Path, home_arg: Path | None, logs: Path, headless: bool) -> Plan:
+    if sys.platform == "win32":
+        return windows_install_plan(home_arg, home)
+    if sys.platform == "darwin":
+        return macos_install_plan(home_arg, logs, headless)
+    return linux_install_plan(home_arg, headless)
+
+
+def uninstall_plan(home: Path) -> Plan:
+    if sys.platform == "win32":
+        return windows_uninstall_plan(home)
+    if sys.platform == "darwin":
+        return macos_uninstall_plan()
+    return linux_uninstall_plan()
+
+
+class AutostartError(Exception):
+    pass
+
+
+def carry_out(plan: Plan) -> list[str]:
+    """Write, remove, run. Returns what happened, one line each, for the user."""
+    done = []
+    for path, data in plan.files.items():
+        if path.exists() and not _ours(path):
+            raise AutostartError(
+                f"{path} exists and was not written by restic-monitor; move it away first"
+            )
+        if path.exists() and path.read_bytes() == data:
+            done.append(f"unchanged {path}")
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        done.append(f"wrote {path}")
+    for path in plan.remove:
+        if _ours(path):
+            path.unlink(missing_ok=True)
+            done.append(f"removed {path}")
+    for cmd in plan.commands:
+        done.append(_run(cmd))
+    done.extend(plan.notes)
+    return done
+
+
+def _run(cmd: list[str]) -> str:
+    shown = " ".join(_shell_quote(a) for a in cmd)
+    if sys.platform == "win32" and cmd[0] == "schtasks.exe":  # pragma: no cover - Windows
+        code = _run_elevated(cmd)
+        if code != 0:
+            raise AutostartError(f"{shown} failed (exit code {code})")
+        return f"ran {shown}"
+    exe = shutil.which(cmd[0])
+    if exe is None:
+        return f"skipped {shown} ({cmd[0]} not found; run it yourself when it is available)"
+    result = subprocess.run(
+        [exe, *cmd[1:]], capture_output=True, text=True, timeout=60, check=False
+    )
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        reason = detail[-1] if detail else f"exit code {result.returncode}"
+        return f"could not run {shown}: {reason}"
+    return f"ran {shown}"
+
+
+def _run_elevated(cmd: list[str]) -> int:  # pragma: no cover - Windows only
+    """Run with one UAC prompt (ShellExecuteEx "runas") and wait for the exit code."""
+    import ctypes
+    from ctypes import wintypes
+
+    class ShellExecuteInfo(ctypes.Structure):
+        _fields_ = [
+            ("cbSize", wintypes.DWORD),
+            ("fMask", ctypes.c_ulong),
+            ("hwnd", wintypes.HWND),
+            ("lpVerb", wintypes.LPCWSTR),
+            ("lpFile", wintypes.LPCWSTR),
+            ("lpParameters", wintypes.LPCWSTR),
+            ("lpDirectory", wintypes.LPCWSTR),
+            ("nShow", ctypes.c_int),
+            ("hInstApp", wintypes.HINSTANCE),
+            ("lpIDList", ctypes.c_void_p),
+            ("lpClass", wintypes.LPCWSTR),
+            ("hkeyClass", wintypes.HKEY),
+            ("dwHotKey", wintypes.DWORD),
+            ("hIconOrMonitor", wintypes.HANDLE),
+            ("hProcess", wintypes.HANDLE),
+        ]
+
+    see_mask_nocloseprocess = 0x40
+    info = ShellExecuteInfo()
+    info.cbSize = ctypes.sizeof(info)
+    info.fMask = see_mask_nocloseprocess
+    info.lpVerb = "runas"
+    info.lpFile = cmd[0]
+    info.lpParameters = subprocess.list2cmdline(cmd[1:])
+    info.nShow = 0  # SW_HIDE
+    shell32 = ctypes.WinDLL("shell32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    if not shell32.ShellExecuteExW(ctypes.byref(info)):
+        return -1  # declined at the prompt, or could not start
+    kernel32.WaitForSingleObject(info.hProcess, 0xFFFFFFFF)
+    code = wintypes.DWORD()
+    kernel32.GetExitCodeProcess(info.hProcess, ctypes.byref(code))
+    kernel32.CloseHandle(info.hProcess)
+    return int(code.value)
