@@ -22,13 +22,19 @@ class DBusFailure(Exception):
 class FakeService:
     """Owns ``bus_name`` and answers calls to ``methods`` on any path and interface."""
 
-    def __init__(self, address: str, bus_name: str, methods: dict[str, Handler]) -> None:
+    def __init__(
+        self,
+        address: str,
+        bus_name: str,
+        methods: dict[str, Handler],
+        enable_fds: bool = False,
+    ) -> None:
         from jeepney.bus_messages import message_bus
         from jeepney.io.blocking import open_dbus_connection
 
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.methods = methods
-        self.conn = open_dbus_connection(bus=address)
+        self.conn = open_dbus_connection(bus=address, enable_fds=enable_fds)
         reply = self.conn.send_and_get_reply(message_bus.RequestName(bus_name))
         assert reply.body[0] == 1, f"could not own {bus_name}"
         self._stop = threading.Event()
@@ -70,9 +76,7 @@ class FakeService:
         self.conn.close()
 
 
-@pytest.fixture
-def session_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A private session bus for this test, exported as DBUS_SESSION_BUS_ADDRESS."""
+def _bus(monkeypatch: pytest.MonkeyPatch, variable: str) -> Iterator[str]:
     daemon = require_tool("dbus-daemon")
     proc = subprocess.Popen(
         [daemon, "--session", "--nofork", "--print-address=1"],
@@ -83,8 +87,20 @@ def session_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         assert proc.stdout is not None
         address = proc.stdout.readline().strip()
         assert address.startswith("unix:")
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        monkeypatch.setenv(variable, address)
         yield address
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture
+def session_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A private session bus for this test, exported as DBUS_SESSION_BUS_ADDRESS."""
+    yield from _bus(monkeypatch, "DBUS_SESSION_BUS_ADDRESS")
+
+
+@pytest.fixture
+def system_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A private bus standing in for the system bus (DBUS_SYSTEM_BUS_ADDRESS)."""
+    yield from _bus(monkeypatch, "DBUS_SYSTEM_BUS_ADDRESS")

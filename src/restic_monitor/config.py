@@ -96,6 +96,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Run restic at reduced CPU and I/O priority so that it never slows down your work.",
     ),
     SettingSpec(
+        "prevent_sleep",
+        "bool",
+        True,
+        "Keep the computer from going to sleep while a backup runs (released when it ends).",
+    ),
+    SettingSpec(
+        "skip_on_battery",
+        "bool",
+        False,
+        "Do not start automatic backups while the computer runs on battery.",
+    ),
+    SettingSpec(
         "notify_success",
         "bool",
         False,
@@ -117,6 +129,8 @@ class Settings:
     pause_seconds: float = 28800
     progress: bool = True
     low_priority: bool = True
+    prevent_sleep: bool = True
+    skip_on_battery: bool = False
     notify_success: bool = False
 
     def resolve_restic(self) -> str | None:

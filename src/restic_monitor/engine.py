@@ -23,8 +23,10 @@ from restic_monitor import __version__, policy, restic, state
 from restic_monitor.config import Config, ConfigError, Settings, config_signature, load_config
 from restic_monitor.notify import LogNotifier, Notice, Notifier
 from restic_monitor.paths import Home
+from restic_monitor.platform import power as platform_power
 from restic_monitor.platform import process as osproc
 from restic_monitor.platform.idle import IdleSource, UnknownIdle
+from restic_monitor.platform.sleep import inhibit_sleep
 from restic_monitor.restic import Classification, Outcome, Progress, Redactor
 from restic_monitor.runner import DEFAULT_KILL_AFTER, ResticRun, RunResult
 from restic_monitor.state import EngineState, History, HistoryUnavailable, RunRecord, to_iso
@@ -87,6 +89,7 @@ class Engine:
         kill_after: float = DEFAULT_KILL_AFTER,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        power: Callable[[], bool | None] = platform_power.on_battery,
     ) -> None:
         self.home = home
         self.idle_source: IdleSource = idle_source or UnknownIdle("no idle source given")
@@ -95,6 +98,7 @@ class Engine:
         self.kill_after = kill_after
         self._clock = clock
         self._mono = monotonic
+        self._power = power
         self.history = History(home.history_db)
 
         self._cond = threading.Condition()
@@ -382,6 +386,8 @@ class Engine:
             raise EngineError(
                 "the configuration is invalid, no backup started:\n" + "\n".join(self._problems)
             )
+        if platform_power.needs_elevation(self._config.settings.args):
+            raise EngineError(policy.Reason.NEEDS_ELEVATION.describe())
         ticket = Ticket(already_running=False)
         new = _Job(backup=True, config=self._config, trigger="manual", waiters=[ticket.future])
         if job is not None:  # an unlock is under way: back up right after it
@@ -537,8 +543,17 @@ class Engine:
             hold=self._hold,
             last_warning_notice=self._engine_state.last_warning_notice,
             idle_grows=self.idle_source.grows_on_its_own,
+            on_battery=settings is not None and settings.skip_on_battery and self._on_battery(),
+            needs_elevation=settings is not None and platform_power.needs_elevation(settings.args),
         )
         return self._anchor.facts(facts)
+
+    def _on_battery(self) -> bool:
+        try:
+            return self._power() is True
+        except Exception:
+            log.exception("reading the power state failed")
+            return False
 
     def _decide(self, now: float, idle: float | None, settings: Settings | None) -> policy.Decision:
         facts = self._facts(now, idle, settings)
@@ -676,7 +691,12 @@ class Engine:
         if job.stop_requested:
             run.stop()
         log.info("restic started (%s): %s", job.trigger, redactor.text(" ".join(argv)))
-        result = run.run()
+        awake = inhibit_sleep("A backup is running") if settings.prevent_sleep else None
+        try:
+            result = run.run()
+        finally:
+            if awake is not None:
+                awake.release()
         if result.outcome not in (Outcome.SUCCESS, Outcome.INCOMPLETE) and run.pid is not None:
             # restic may leave its lock behind (hard kill, crash, or 0.14 interrupted early).
             job.unlocked = self._unlock(exe, config, redactor)

@@ -20,6 +20,8 @@ BACKOFF_CAP_SECONDS = 6 * 3600
 MIN_BACKOFF_BASE_SECONDS = 60
 WARNING_NOTICE_INTERVAL = 3600
 IDLE_UNKNOWN_RECHECK = 60.0
+#: How often to look again while on battery (power changes come without a signal here).
+POWER_RECHECK = 60.0
 #: While waiting for the user to come back after a stop, how often at least to look.
 HOLD_MIN_PROBE = 5.0
 #: How far below its expected value an idle reading must fall to count as user activity.
@@ -38,6 +40,8 @@ class Reason(str, enum.Enum):
     TOO_SOON = "too_soon"
     BACKOFF = "backoff"
     WAITING_FOR_ACTIVITY = "waiting_for_activity"
+    ON_BATTERY = "on_battery"
+    NEEDS_ELEVATION = "needs_elevation"
 
     def describe(self) -> str:
         return _DESCRIPTIONS[self]
@@ -54,6 +58,9 @@ _DESCRIPTIONS = {
     Reason.BACKOFF: "waiting longer after failed backups",
     Reason.WAITING_FOR_ACTIVITY: "the last backup was stopped; waiting for you to come back "
     "and leave again",
+    Reason.ON_BATTERY: "on battery power (skip_on_battery is true)",
+    Reason.NEEDS_ELEVATION: "--use-fs-snapshot needs administrator rights: start "
+    "restic-monitor elevated (`restic-monitor install` sets that up) or remove the option",
 }
 
 
@@ -73,6 +80,10 @@ class Facts:
     #: Whether the idle reading grows by itself while the user is away (False for
     #: a fixed value or a test file: then waiting cannot make it reach the threshold).
     idle_grows: bool = True
+    #: On battery while skip_on_battery is set.
+    on_battery: bool = False
+    #: The backup command cannot work in this process (--use-fs-snapshot, not elevated).
+    needs_elevation: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,10 +174,16 @@ def decide(settings: Settings, facts: Facts, *, hold_probe: float | None = None)
         return result(False, Reason.CONFIG_ERROR, None, None)
     if facts.running:
         return result(False, Reason.RUNNING, None, None)
+    if facts.needs_elevation:
+        return result(False, Reason.NEEDS_ELEVATION, None, None)
 
     blockers: list[tuple[float, Reason]] = []
-    if facts.paused_until is not None and facts.paused_until > now:
+    paused = facts.paused_until is not None and facts.paused_until > now
+    if paused:
+        assert facts.paused_until is not None
         blockers.append((facts.paused_until, Reason.PAUSED))
+    elif facts.on_battery:
+        return result(False, Reason.ON_BATTERY, now + POWER_RECHECK, None)
     spacing = earliest_by_spacing(settings, facts)
     if spacing is not None and spacing > now:
         blockers.append((spacing, Reason.BACKOFF if facts.failures > 0 else Reason.TOO_SOON))

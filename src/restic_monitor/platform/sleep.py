@@ -1,0 +1,109 @@
+"""Keeping the machine awake while a backup runs.
+
+Windows: SetThreadExecutionState(ES_SYSTEM_REQUIRED) on the thread that runs
+the backup. Linux: a logind "sleep" inhibitor lock, a file descriptor held for
+the length of the backup. macOS: ``caffeinate -i -w <our pid>``. Each is
+released when the backup ends, whatever its outcome; where none works the
+backup runs anyway and the log says why once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+_warned: set[str] = set()
+
+
+class Inhibition(Protocol):
+    def release(self) -> None: ...
+
+
+class _Nothing:
+    def release(self) -> None:
+        pass
+
+
+class _WindowsInhibition:  # pragma: no cover - Windows only
+    ES_CONTINUOUS = 0x80000000
+    ES_SYSTEM_REQUIRED = 0x00000001
+
+    def __init__(self) -> None:
+        import ctypes
+
+        self._kernel32: Any = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined]
+        if not self._kernel32.SetThreadExecutionState(self.ES_CONTINUOUS | self.ES_SYSTEM_REQUIRED):
+            raise OSError("SetThreadExecutionState failed")
+
+    def release(self) -> None:
+        self._kernel32.SetThreadExecutionState(self.ES_CONTINUOUS)
+
+
+class _LogindInhibition:
+    """A logind inhibitor lock; the lock lasts as long as we hold its descriptor."""
+
+    def __init__(self, why: str) -> None:
+        from jeepney import DBusAddress, MessageType, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
+
+        address = DBusAddress(
+            "/org/freedesktop/login1",
+            bus_name="org.freedesktop.login1",
+            interface="org.freedesktop.login1.Manager",
+        )
+        message = new_method_call(
+            address, "Inhibit", "ssss", ("sleep", "restic-monitor", why, "block")
+        )
+        with open_dbus_connection(bus="SYSTEM", enable_fds=True) as conn:
+            reply = conn.send_and_get_reply(message, timeout=5)
+        if reply.header.message_type == MessageType.error:
+            raise OSError(f"logind refused: {reply.body[0] if reply.body else 'error'}")
+        self._fd: int | None = reply.body[0].to_raw_fd()
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class _Caffeinate:  # pragma: no cover - macOS only
+    def __init__(self) -> None:
+        exe = shutil.which("caffeinate")
+        if exe is None:
+            raise OSError("caffeinate not found")
+        self._proc = subprocess.Popen(
+            [exe, "-i", "-w", str(os.getpid())],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def release(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(5)
+
+
+def inhibit_sleep(why: str = "A backup is running") -> Inhibition:
+    """Keep the machine awake until ``release()``; never raises."""
+    try:
+        if sys.platform == "win32":
+            return _WindowsInhibition()
+        if sys.platform == "darwin":
+            return _Caffeinate()
+        return _LogindInhibition(why)
+    except Exception as exc:
+        key = exc.__class__.__name__
+        if key not in _warned:
+            _warned.add(key)
+            log.info("cannot keep the machine awake during backups (%s: %s)", key, exc)
+        return _Nothing()
