@@ -343,16 +343,40 @@ def files_containing(root: Path, needle: str) -> list[Path]:
 
 
 _SLOW_MODULES = {"test_crash_recovery", "test_demo"}
+#: Modules that exercise Linux itself: X11/Xvfb, D-Bus services, /proc, logind.
+_LINUX_ONLY = {
+    "test_x11_idle",
+    "test_tray_desktop",
+    "test_idle_dbus",
+    "test_notify",
+    "test_power_and_sleep",
+    "test_crash_recovery",
+}
+#: Modules that need POSIX processes: signals, shebang scripts as a fake restic.
+_POSIX_ONLY = {
+    "test_engine_faults",
+    "test_cli_instance",
+    "test_real_restic",
+    "test_tray_qt",
+    "test_demo",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Markers by what a test uses: ``restic`` (the real binary), ``x11``, ``slow``."""
+    """Markers by what a test uses: ``restic`` (the real binary), ``x11``, ``slow``.
+
+    Tests for another platform are skipped by platform (never for a missing tool).
+    """
     for item in items:
+        module = item.path.stem
+        if module in _LINUX_ONLY and sys.platform != "linux":
+            item.add_marker(pytest.mark.skip(reason=f"{module} exercises Linux facilities"))
+        if module in _POSIX_ONLY and sys.platform == "win32":
+            item.add_marker(pytest.mark.skip(reason=f"{module} needs POSIX processes"))
         fixtures = set(getattr(item, "fixturenames", ()))
         if "restic_exe" in fixtures or "repo" in fixtures:
             item.add_marker(pytest.mark.restic)
         if "display" in fixtures:
             item.add_marker(pytest.mark.x11)
-        module = item.path.stem
         if module in _SLOW_MODULES or "daemons" in fixtures or "restic" in item.keywords:
             item.add_marker(pytest.mark.slow)
