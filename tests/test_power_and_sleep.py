@@ -173,3 +173,60 @@ def test_prevent_sleep_false_takes_no_inhibitor(
         assert service.calls == []
     finally:
         service.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="logind is Linux")
+def test_resume_from_sleep_wakes_the_engine_at_once(system_bus: str) -> None:
+    from jeepney import DBusAddress, new_signal
+    from jeepney.io.blocking import open_dbus_connection
+
+    from restic_monitor.platform.sleep import ResumeWatcher
+
+    woken: list[float] = []
+    watcher = ResumeWatcher(lambda: woken.append(time.monotonic()))
+    assert watcher.start()
+    try:
+        with open_dbus_connection(bus=system_bus) as logind:
+            emitter = DBusAddress(
+                "/org/freedesktop/login1", interface="org.freedesktop.login1.Manager"
+            )
+            logind.send(new_signal(emitter, "PrepareForSleep", "b", (True,)))  # going to sleep
+            time.sleep(0.3)
+            assert woken == []
+            logind.send(new_signal(emitter, "PrepareForSleep", "b", (False,)))  # woke up
+            wait_until(lambda: woken, timeout=5)
+    finally:
+        watcher.stop()
+
+
+def test_after_a_clock_jump_the_engine_replans_from_the_new_time(
+    home: Home, fake_restic: FakeRestic
+) -> None:
+    write_config(
+        home,
+        {
+            "restic_exe": str(fake_restic.exe),
+            "args": ["backup", "/data"],
+            "min_idle_seconds": 1,
+            "min_seconds_between_backups": 3600,
+        },
+        {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
+    )
+    offset = [0.0]
+    engine = Engine(home, FixedIdle(100), clock=lambda: time.time() + offset[0], kill_after=2)
+    engine.start()
+    try:
+        engine.pause(3600)
+        time.sleep(1.0)
+        assert fake_restic.starts() == 0
+        assert engine.status()["reason"] == "paused"
+
+        offset[0] += 7200  # two hours of sleep: the pause ended meanwhile
+        engine.wake()  # what the resume watcher does
+
+        wait_until(lambda: fake_restic.starts() == 1, timeout=10)
+        time.sleep(1.5)
+        assert fake_restic.starts() == 1, "no second start after the jump"
+        assert engine.status()["paused"] is False
+    finally:
+        engine.shutdown(20)

@@ -23,6 +23,7 @@ from restic_monitor.instance import InstanceLock
 from restic_monitor.notify import Notifier, headless_notifier
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource, make_idle_source
+from restic_monitor.platform.sleep import ResumeWatcher
 from restic_monitor.runner import DEFAULT_KILL_AFTER
 
 log = logging.getLogger(__name__)
@@ -137,12 +138,15 @@ class Daemon:
         self.server = ControlServer(
             home, control_handler(self.engine, on_shutdown_request or self.stop_event.set)
         )
+        self.resume_watcher = ResumeWatcher(self.engine.wake)
 
     def start(self) -> None:
         self.engine.start()
         self.server.start()
+        self.resume_watcher.start()
 
     def close(self) -> None:
+        self.resume_watcher.stop()
         self.server.close()
         self.engine.shutdown(timeout=self.engine.kill_after + 15)
         self.lock.release()
