@@ -142,6 +142,11 @@ def test_starting_before_the_first_status() -> None:
         ),
         pytest.param({"config_error": ["x"]}, "Configuration error — see menu", id="config"),
         pytest.param(
+            {"reason": "needs_elevation", "reason_text": "needs admin"},
+            "Needs administrator rights — see menu",
+            id="elevation",
+        ),
+        pytest.param(
             {"warning": True, "last_success": to_iso(NOW - 3 * 86400)},
             "No backup for 3 days",
             id="warning",
@@ -247,6 +252,17 @@ def test_menu_with_configuration_error_lists_every_problem_and_the_way_out() -> 
     for action in (Action.CONFIG_FOLDER, Action.RELOAD, Action.QUIT):
         entry = view.find(action)
         assert entry is not None and entry.enabled
+
+
+def test_menu_on_battery_says_why_no_backup_starts() -> None:
+    on_battery = status(
+        reason="on_battery",
+        reason_text="on battery power (skip_on_battery is true)",
+        next_backup_earliest=None,
+    )
+
+    assert icon_state(on_battery) is IconState.OK
+    assert "Next backup: on battery power (skip_on_battery is true)" in labels(on_battery)
 
 
 def test_menu_after_a_failure_says_why() -> None:

@@ -142,7 +142,7 @@ def _short_reason(run: dict[str, Any]) -> str:
 def icon_state(status: dict[str, Any] | None) -> IconState:
     if status is None:
         return IconState.STARTING
-    if status.get("config_error"):
+    if status.get("config_error") or status.get("reason") == "needs_elevation":
         return IconState.ERROR
     if status.get("running"):
         return IconState.BACKING_UP
@@ -163,6 +163,8 @@ def tooltip(status: dict[str, Any] | None, now: float) -> str:
         return "restic-monitor — starting"
     if state is IconState.ERROR and status.get("config_error"):
         return "Configuration error — see menu"
+    if state is IconState.ERROR and status.get("reason") == "needs_elevation":
+        return "Needs administrator rights — see menu"
     if state is IconState.BACKING_UP:
         progress = status.get("progress") or {}
         text = "Backing up"
