@@ -121,6 +121,7 @@ class ResumeWatcher:
     def __init__(self, on_resume: Any) -> None:
         self.on_resume = on_resume
         self._conn: Any = None
+        self._rule: Any = None
         self._stopped = False
         self._thread: Any = None
 
