@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from restic_monitor.daemon import parse_duration
+from restic_monitor.durations import parse_duration
 from restic_monitor.platform.idle import (
     FileIdle,
     FixedIdle,

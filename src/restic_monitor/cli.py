@@ -7,7 +7,6 @@ place, :func:`main`, with the exit code they carry.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from restic_monitor import __version__, logs, restic, state
+from restic_monitor import __version__, restic, state
 from restic_monitor.config import (
     ConfigError,
     example_env,
@@ -27,12 +26,7 @@ from restic_monitor.config import (
     load_config,
 )
 from restic_monitor.control import ControlClient, ControlError, ControlServer, NoInstance, connect
-from restic_monitor.daemon import (
-    already_running_message,
-    control_handler,
-    parse_duration,
-    run_headless,
-)
+from restic_monitor.durations import parse_duration
 from restic_monitor.exitcodes import (
     EXIT_FAILED,
     EXIT_INSTANCE,
@@ -40,7 +34,7 @@ from restic_monitor.exitcodes import (
     EXIT_OK,
     EXIT_USAGE,
 )
-from restic_monitor.instance import InstanceLock
+from restic_monitor.instance import InstanceLock, already_running_message
 from restic_monitor.paths import Home, resolve_home
 from restic_monitor.status import (
     describe_run,
@@ -126,6 +120,8 @@ def cmd_run(args: argparse.Namespace, home: Home) -> int:
             print(f"restic-monitor: no tray ({exc}); running headless", file=sys.stderr)
         else:
             return run_tray(home, args.idle_source, debug=args.debug)
+    from restic_monitor.daemon import run_headless
+
     return run_headless(home, args.idle_source, debug=args.debug)
 
 
@@ -185,6 +181,10 @@ def _backup_through(client: ControlClient, wait: bool) -> int:
 
 
 def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
+    import concurrent.futures
+
+    from restic_monitor import logs
+    from restic_monitor.daemon import control_handler
     from restic_monitor.engine import Engine, EngineError
     from restic_monitor.notify import LogNotifier
     from restic_monitor.platform.idle import UnknownIdle

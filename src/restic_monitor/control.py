@@ -16,11 +16,9 @@ it are events (``{"event": "progress", ...}``) for commands that wait.
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
 import logging
 import os
-import secrets
 import socket
 import stat
 import threading
@@ -30,6 +28,12 @@ from typing import Any
 from restic_monitor.paths import Home
 from restic_monitor.platform import local_socket
 from restic_monitor.state import atomic_write
+
+try:  # the constant-time comparison hmac.compare_digest uses when OpenSSL is absent;
+    # importing hmac itself would map all of libcrypto into a process that only waits
+    from _operator import _compare_digest as compare_digest
+except ImportError:  # pragma: no cover - other Python implementations
+    from hmac import compare_digest  # type: ignore[no-redef]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ class ControlServer:
     def __init__(self, home: Home, handler: Handler) -> None:
         self.home = home
         self.handler = handler
-        self.token = secrets.token_hex(32)
+        self.token = os.urandom(32).hex()  # what secrets.token_hex does
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
@@ -141,7 +145,7 @@ class ControlServer:
         if not isinstance(request, dict):
             raise ControlError("invalid request: expected a JSON object")
         token = request.get("token")
-        if not isinstance(token, str) or not hmac.compare_digest(token, self.token):
+        if not isinstance(token, str) or not compare_digest(token, self.token):
             raise ControlError("invalid or missing token")
         command = request.get("command")
         args = request.get("args", {})

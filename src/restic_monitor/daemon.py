@@ -19,7 +19,7 @@ from restic_monitor import __version__, logs
 from restic_monitor.control import ControlError, ControlServer
 from restic_monitor.engine import Engine, EngineError
 from restic_monitor.exitcodes import EXIT_INSTANCE, EXIT_OK, EXIT_USAGE
-from restic_monitor.instance import InstanceLock
+from restic_monitor.instance import InstanceLock, already_running_message
 from restic_monitor.notify import Notifier, headless_notifier
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource, make_idle_source
@@ -30,31 +30,6 @@ log = logging.getLogger(__name__)
 
 
 PROGRESS_EVENT_INTERVAL = 1.0
-
-
-def parse_duration(text: str) -> float:
-    """``90``, ``90s``, ``15m``, ``8h``, ``2d``, ``1h30m`` -> seconds."""
-    import re
-
-    cleaned = text.strip().lower().replace(" ", "")
-    if not cleaned:
-        raise ValueError("empty duration")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        pass
-    else:
-        if value <= 0:
-            raise ValueError(f"duration {text!r} must be more than 0")
-        return value
-    units = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(min|s|m|h|d)", cleaned)
-    if not parts or "".join(n + u for n, u in parts) != cleaned:
-        raise ValueError(f"cannot read duration {text!r}; use e.g. 90s, 15m, 8h, 2d or 1h30m")
-    total = sum(float(n) * units[u] for n, u in parts)
-    if total <= 0:
-        raise ValueError(f"duration {text!r} must be more than 0")
-    return total
 
 
 def control_handler(
@@ -150,15 +125,6 @@ class Daemon:
         self.server.close()
         self.engine.shutdown(timeout=self.engine.kill_after + 15)
         self.lock.release()
-
-
-def already_running_message(home: Home, lock: InstanceLock) -> str:
-    pid = lock.holder_pid()
-    who = f" (pid {pid})" if pid else ""
-    return (
-        f"restic-monitor is already running for {home.root}{who}. "
-        "Use `restic-monitor status`, or stop it before starting another."
-    )
 
 
 def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> int:

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 # On Windows the locked byte must not cover the PID text, or nobody could read it.
 _WIN_LOCK_OFFSET = 4096
@@ -106,3 +106,12 @@ class InstanceLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def already_running_message(home: Any, lock: InstanceLock) -> str:
+    pid = lock.holder_pid()
+    who = f" (pid {pid})" if pid else ""
+    return (
+        f"restic-monitor is already running for {home.root}{who}. "
+        "Use `restic-monitor status`, or stop it before starting another."
+    )

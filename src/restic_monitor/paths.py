@@ -10,14 +10,11 @@ create a home as a side effect.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import platformdirs
 
 APP_NAME = "restic-monitor"
 HOME_ENV = "RESTIC_MONITOR_HOME"
@@ -28,6 +25,8 @@ _MAX_SOCKET_PATH = 100
 
 def default_home() -> Path:
     """``%LOCALAPPDATA%\\restic-monitor`` on Windows, the user data dir elsewhere."""
+    import platformdirs  # only when no --home or RESTIC_MONITOR_HOME is given
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=False))
 
 
@@ -101,6 +100,8 @@ class Home:
         inside = self.root / "control.sock"
         if len(os.fsencode(inside)) <= _MAX_SOCKET_PATH:
             return inside
+        import hashlib  # only for long homes: keeps OpenSSL out of a short-home process
+
         digest = hashlib.sha256(os.fsencode(self.root)).hexdigest()[:20]
         uid = os.getuid() if hasattr(os, "getuid") else 0
         base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())

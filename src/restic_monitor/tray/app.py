@@ -32,7 +32,6 @@ from restic_monitor.platform.idle import IdleSource
 from restic_monitor.platform.terminal import TerminalError, open_terminal, own_command
 from restic_monitor.tray import icons
 from restic_monitor.tray.view import Action, Entry, IconState, TrayView, tray_view
-from restic_monitor.tray.windows import HistoryWindow, LogViewer
 
 log = logging.getLogger(__name__)
 
@@ -269,10 +268,14 @@ class TrayApp(QObject):
             self._message("restic-monitor", f"Cannot open {folder}", "failure")
 
     def _open_history(self) -> None:
+        from restic_monitor.tray.windows import HistoryWindow  # loaded when first needed
+
         window = HistoryWindow(self.home)
         self._keep(window)
 
     def _open_log(self, path: Any, title: str) -> None:
+        from restic_monitor.tray.windows import LogViewer
+
         window = LogViewer(path, title)
         self._keep(window)
 
@@ -353,7 +356,7 @@ def run_tray_app(home: Home, idle_source: IdleSource) -> int:
     app.setWindowIcon(icons.app_icon())
     tray = TrayApp(app, home, idle_source)
     if not tray.daemon.lock.acquire(wait=1.0):
-        from restic_monitor.daemon import already_running_message
+        from restic_monitor.instance import already_running_message
 
         print(f"restic-monitor: {already_running_message(home, tray.daemon.lock)}", file=sys.stderr)
         return 4
