@@ -351,6 +351,7 @@ _LINUX_ONLY = {
     "test_notify",
     "test_power_and_sleep",
     "test_crash_recovery",
+    "test_keyring",
 }
 #: Modules that need POSIX processes: signals, shebang scripts as a fake restic.
 _POSIX_ONLY = {

@@ -526,7 +526,9 @@ def test_load_config_overlong_integer_literal_reported_not_crash(
         pytest.param({"A": True}, "A", "got a boolean", id="bool"),
         pytest.param({"A": None}, "A", "got null", id="null"),
         pytest.param({"A": ["x"]}, "A", "got a list", id="list"),
-        pytest.param({"A": {"x": "y"}}, "A", "got an object", id="object"),
+        pytest.param(
+            {"A": {"x": "y"}}, "A", 'or {"keyring": "NAME"}', id="object-not-a-keyring-ref"
+        ),
         pytest.param({"A": "x\x00y"}, "A", "the value contains a NUL character.", id="nul-value"),
         pytest.param(
             {"": "x"}, "(empty name)", "not a valid environment variable name", id="empty-name"

@@ -477,6 +477,34 @@ def cmd_uninstall(args: argparse.Namespace, home: Home) -> int:
     return EXIT_OK
 
 
+def cmd_secret(args: argparse.Namespace, home: Home) -> int:
+    import getpass
+
+    from restic_monitor.secrets_store import SecretStoreError, delete_secret, set_secret
+
+    try:
+        if args.action == "delete":
+            if delete_secret(args.name):
+                print(f"Deleted keyring entry {args.name!r}.")
+                return EXIT_OK
+            print(f"No keyring entry {args.name!r}.")
+            return EXIT_FAILED
+        if sys.stdin.isatty():
+            value = getpass.getpass(f"Value for {args.name}: ")
+            if getpass.getpass("Again: ") != value:
+                raise CliError("the two values differ; nothing stored", EXIT_USAGE)
+        else:
+            value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            raise CliError("an empty value is not stored", EXIT_USAGE)
+        backend = set_secret(args.name, value)
+    except SecretStoreError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Stored {args.name!r} in the system keyring ({backend}).")
+    print(f'Use it in env.json as, for example: "RESTIC_PASSWORD": {{"keyring": "{args.name}"}}')
+    return EXIT_OK
+
+
 def cmd_shell(args: argparse.Namespace, home: Home) -> int:
     config = _load_config_or_fail(home)
     env = restic.child_env(config.env)
@@ -637,6 +665,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("uninstall", help="stop starting at login (keeps configuration and data)")
     p.add_argument("--dry-run", action="store_true", help="print what would be removed and run")
     p.set_defaults(func=cmd_uninstall)
+
+    p = sub.add_parser("secret", help="store a secret in the system keyring for env.json")
+    p.add_argument("action", choices=["set", "delete"])
+    p.add_argument("name", help='the entry\'s name, used in env.json as {"keyring": "NAME"}')
+    p.set_defaults(func=cmd_secret)
 
     p = sub.add_parser("shell", help="a shell with the restic environment, for restores")
     p.set_defaults(func=cmd_shell)

@@ -96,6 +96,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Run restic at reduced CPU and I/O priority so that it never slows down your work.",
     ),
     SettingSpec(
+        "stall_seconds",
+        "seconds",
+        300,
+        "A running backup whose progress has not moved for this long is shown as stalled "
+        "(a server that went away, a disk that hangs), so that you can stop it.",
+        positive=True,
+    ),
+    SettingSpec(
         "prevent_sleep",
         "bool",
         True,
@@ -129,6 +137,7 @@ class Settings:
     pause_seconds: float = 28800
     progress: bool = True
     low_priority: bool = True
+    stall_seconds: float = 300
     prevent_sleep: bool = True
     skip_on_battery: bool = False
     notify_success: bool = False
@@ -367,7 +376,8 @@ def _required_hint(spec: SettingSpec) -> str:
 def parse_env(data: Mapping[str, Any], path: Path, problems: list[Problem]) -> SecretEnv | None:
     start = len(problems)
     values: dict[str, str] = {}
-    for key, value in data.items():
+    for key, raw in data.items():
+        value = raw
         if key.startswith("_"):
             continue  # comment keys, as in settings.json
         if not key or "=" in key or "\0" in key:
@@ -384,6 +394,11 @@ def parse_env(data: Mapping[str, Any], path: Path, problems: list[Problem]) -> S
                 )
             )
             continue
+        if isinstance(value, dict):
+            resolved = _from_keyring(value, path, key, problems)
+            if resolved is None:
+                continue
+            value = resolved
         if not isinstance(value, str):
             # Never echo the value: it may be a secret.
             problems.append(Problem(path, key, f"expected a string value, got {_kind(value)}."))
@@ -395,6 +410,40 @@ def parse_env(data: Mapping[str, Any], path: Path, problems: list[Problem]) -> S
     if len(problems) > start:
         return None
     return SecretEnv(values)
+
+
+def _from_keyring(
+    value: dict[str, Any], path: Path, key: str, problems: list[Problem]
+) -> str | None:
+    """``{"keyring": "NAME"}``: the value stored with ``restic-monitor secret set NAME``."""
+    name = value.get("keyring")
+    if set(value) != {"keyring"} or not isinstance(name, str) or not name.strip():
+        problems.append(
+            Problem(
+                path,
+                key,
+                'expected a string, or {"keyring": "NAME"} to take the value from the '
+                "system keyring.",
+            )
+        )
+        return None
+    from restic_monitor.secrets_store import SecretStoreError, get_secret
+
+    try:
+        secret = get_secret(name)
+    except SecretStoreError as exc:
+        problems.append(Problem(path, key, f"keyring entry {name!r}: {exc}."))
+        return None
+    if secret is None:
+        problems.append(
+            Problem(
+                path,
+                key,
+                f"no keyring entry {name!r}; store it with `restic-monitor secret set {name}`.",
+            )
+        )
+        return None
+    return secret
 
 
 def _kind(value: Any) -> str:

@@ -71,6 +71,7 @@ class _Job:
     started: float | None = None
     waiters: list[concurrent.futures.Future[RunRecord]] = field(default_factory=list)
     stop_requested: bool = False
+    stall_noticed: bool = False
     thread: threading.Thread | None = None
     result: RunResult | None = None
     #: None: no unlock tried; True/False: whether the last ``restic unlock`` worked.
@@ -128,6 +129,8 @@ class Engine:
         self._restic_versions: dict[str, str | None] = {}
         self._anchor = policy.FutureAnchor()
         self._session_runs: dict[int, RunRecord] = {}
+        self._log_problem: str | None = None
+        self._env_warnings: list[str] = []
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -351,6 +354,11 @@ class Engine:
             self._config = config
             self._problems = []
         self._notified_config = ()
+        from restic_monitor.status import env_permission_warnings
+
+        self._env_warnings = env_permission_warnings(self.home)
+        for warning in self._env_warnings:
+            log.warning(warning)
         names = ", ".join(sorted(config.env)) or "none"
         if initial or was_invalid:
             log.info("configuration loaded from %s (env.json variables: %s)", self.home.root, names)
@@ -516,6 +524,9 @@ class Engine:
             return 0.0
 
         waits = []
+        stall_wait = self._watch_stall()
+        if stall_wait is not None:
+            waits.append(stall_wait)
         if decision.wake_at is not None:
             waits.append(decision.wake_at - now + 0.01)
         if settings is None:
@@ -525,6 +536,32 @@ class Engine:
             waits.append(refresh)
         timeout = min([MAX_SLEEP, *waits])
         return max(timeout, 0.0)
+
+    def _watch_stall(self) -> float | None:
+        """Tell the user once when the running backup stops moving; when to look again."""
+        job = self._job
+        run = job.run if job is not None else None
+        if job is None or run is None or job.stall_noticed or job.stop_requested:
+            return None
+        quiet = run.seconds_since_progress
+        if quiet is None:
+            return None
+        limit = job.config.settings.stall_seconds
+        if quiet < limit:
+            return limit - quiet + 0.05
+        job.stall_noticed = True
+        minutes = restic.human_duration(quiet)
+        log.warning("the backup has made no progress for %s", minutes)
+        self._notify(
+            Notice(
+                "warning",
+                "Backup stalled",
+                f"No progress for {minutes} (a server that went away, a disk that hangs?). "
+                "restic keeps retrying; you can stop the backup.",
+            )
+        )
+        self._emit("stalled")
+        return None
 
     def _facts(self, now: float, idle: float | None, settings: Settings | None) -> policy.Facts:
         records = self._records
@@ -772,6 +809,7 @@ class Engine:
             restic.human_duration(result.duration),
             summary_text,
         )
+        self._log_problem = result.log_problem
         if result.log_problem:
             log.error("restic log problem: %s", result.log_problem)
         if cls.outcome is Outcome.INCOMPLETE and not counted:
@@ -848,6 +886,11 @@ class Engine:
                 "pid": run.pid if run is not None else None,
                 "stopping": job.stop_requested,
                 "seconds_since_progress": run.seconds_since_progress if run else None,
+                "stalled": bool(
+                    run is not None
+                    and (quiet := run.seconds_since_progress) is not None
+                    and quiet >= job.config.settings.stall_seconds
+                ),
             }
         return build_status(
             home=self.home,
@@ -866,8 +909,22 @@ class Engine:
             idle_source=self.idle_source.name,
             maintenance="unlock" if job is not None and not job.backup else None,
             unlock_needed=self._engine_state.unlock_needed,
+            warnings=self._warnings(),
             version=__version__,
         )
+
+    def _warnings(self) -> list[str]:
+        """Problems that do not stop backups but that the user should fix."""
+        from restic_monitor import logs
+
+        out = list(self._env_warnings)
+        if logs.problem():
+            out.append(str(logs.problem()))
+        if self._log_problem:
+            out.append(self._log_problem)
+        if self.history.problem:
+            out.append(self.history.problem)
+        return out
 
     # --- helpers for tests and front ends -----------------------------------------
 

@@ -40,6 +40,8 @@ _REASON_TEXT = {
     "repository_missing": "No repository at the configured location (check RESTIC_REPOSITORY "
     "in env.json, or create one with `restic-monitor restic init`).",
     "locked": "The repository is locked by another restic process.",
+    "repository_unreachable": "The repository cannot be reached (network or server down; "
+    "check RESTIC_REPOSITORY and your connection).",
     "interrupted": "The backup was interrupted.",
     "fatal": "restic stopped with an error.",
 }
@@ -89,6 +91,8 @@ def reason_from_messages(lines: Sequence[str]) -> str | None:
         return "wrong_password"
     if "repository is already locked" in text or "unable to create lock" in text:
         return "locked"
+    if any(marker in text for marker in _UNREACHABLE):
+        return "repository_unreachable"
     if (
         "is there a repository at the following location" in text
         or "unable to open config file" in text
@@ -96,6 +100,20 @@ def reason_from_messages(lines: Sequence[str]) -> str | None:
     ):
         return "repository_missing"
     return None
+
+
+#: What Go's network stack says when a remote repository cannot be reached.
+_UNREACHABLE = (
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "network is unreachable",
+    "connection reset by peer",
+    "tls handshake timeout",
+    "context deadline exceeded",
+    "server misbehaving",
+    "no route to host",
+)
 
 
 def last_fatal_line(lines: Sequence[str]) -> str | None:

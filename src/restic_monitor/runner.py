@@ -208,6 +208,8 @@ class ResticRun:
                     **osproc.popen_options(self._low_priority),
                 )
                 proc = self._proc
+            with self._lock:
+                self._progress_mono = time.monotonic()  # stalled counts from the start
             pid_started = osproc.process_start_time(proc.pid)
             # Record the process before anyone can see it (status shows self.pid):
             # a monitor killed right after must find it again when restarted.
@@ -369,15 +371,30 @@ class ResticRun:
             return None
         kind = msg.get("message_type")
         if kind == "status":
-            with self._lock:
-                self._progress = restic.parse_status(msg)
-                self._progress_mono = time.monotonic()
+            self._note_progress(restic.parse_status(msg))
             return None
         if kind == "summary":
             summary = restic.parse_summary(msg)
             with self._lock:
                 self._summary = summary
         return restic.readable(msg)
+
+    def _note_progress(self, progress: Progress) -> None:
+        """Keep the newest progress; the stall clock restarts only when work advances.
+
+        restic repeats its status several times a second even when nothing
+        moves (a dead server it keeps retrying), so "a status arrived" is not
+        progress; more files or bytes done is.
+        """
+        with self._lock:
+            previous = self._progress
+            self._progress = progress
+            moved = previous is None or (progress.files_done, progress.bytes_done) != (
+                previous.files_done,
+                previous.bytes_done,
+            )
+            if moved:
+                self._progress_mono = time.monotonic()
 
     def _set_progress(self, raw: bytes) -> Progress | None:
         try:
@@ -387,9 +404,7 @@ class ResticRun:
         if not isinstance(msg, dict):
             return None
         progress = restic.parse_status(msg)
-        with self._lock:
-            self._progress = progress
-            self._progress_mono = time.monotonic()
+        self._note_progress(progress)
         if self._on_progress is not None:
             try:
                 self._on_progress(progress)

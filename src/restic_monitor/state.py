@@ -252,6 +252,8 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._ready = False
+        #: Why the database could not be used the last time, None once it works again.
+        self.problem: str | None = None
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -303,16 +305,19 @@ class History:
         try:
             try:
                 self._ensure()
-                return fn(*args)
+                result = fn(*args)
             except sqlite3.OperationalError:
                 raise
             except sqlite3.DatabaseError as exc:
                 self._move_aside(exc)
                 self._ensure()
-                return fn(*args)
+                result = fn(*args)
         except (sqlite3.Error, OSError) as exc:
             log.error("the history database %s is unavailable: %s", self.path, exc)
+            self.problem = f"the run history {self.path} cannot be written ({exc})"
             raise HistoryUnavailable(str(exc)) from None
+        self.problem = None
+        return result
 
     def start(self, started: float, trigger: str) -> int:
         def op() -> int:

@@ -8,6 +8,7 @@ engine knows (the run in progress, the idle time) is absent from the files.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from typing import Any
 
@@ -62,6 +63,7 @@ def build_status(
     maintenance: str | None = None,
     unlock_needed: bool = False,
     version: str = __version__,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     last_run = next((r for r in records if r.ended is not None), None)
     warning = policy.warning_active(settings or Settings(args=("backup",)), last_success, now)
@@ -104,6 +106,7 @@ def build_status(
         "idle_source": idle_source,
         "unlock_pending": unlock_needed,
         "pause_seconds": settings.pause_seconds if settings is not None else None,
+        "warnings": warnings or [],
     }
 
 
@@ -147,11 +150,28 @@ def status_from_files(home: Home, now: float | None = None) -> dict[str, Any]:
         now=now,
         instance_running=False,
         unlock_needed=engine_state.unlock_needed,
+        warnings=env_permission_warnings(home),
     )
     if settings is not None:
         out["reason"] = "not_running"
         out["reason_text"] = "restic-monitor is not running (start it with `restic-monitor run`)"
     return out
+
+
+def env_permission_warnings(home: Home) -> list[str]:
+    """env.json holds secrets: other users must not be able to read it (POSIX)."""
+    if sys.platform == "win32":
+        return []
+    try:
+        mode = home.env_json.stat().st_mode
+    except OSError:
+        return []
+    if mode & 0o077:
+        return [
+            f"{home.env_json} can be read by other users (mode {mode & 0o777:o}); "
+            f"fix with: chmod 600 {home.env_json}"
+        ]
+    return []
 
 
 def format_status(status: dict[str, Any]) -> str:
@@ -185,12 +205,18 @@ def format_status(status: dict[str, Any]) -> str:
         if prog:
             text = Progress.from_json(prog).describe()
         lines.append(f"Backing up: {text}")
+        current = status.get("current_run") or {}
+        if current.get("stalled"):
+            quiet = restic.human_duration(current.get("seconds_since_progress") or 0)
+            lines.append(f"  STALLED: no progress for {quiet}; `restic-monitor stop` ends it")
     if status.get("maintenance"):
         lines.append(f"Maintenance: {status['maintenance']} in progress")
     if status["paused_until"]:
         lines.append(f"Paused until {status['paused_until']}")
     if status["warning"]:
         lines.append(f"WARNING: {status['warning_message']}")
+    for problem in status.get("warnings") or []:
+        lines.append(f"Problem: {problem}")
     if status.get("reason_text") and not status["running"]:
         lines.append(f"Next backup: {status['reason_text']}")
     if status.get("next_backup_earliest") and not status["running"]:

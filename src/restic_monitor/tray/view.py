@@ -167,6 +167,10 @@ def tooltip(status: dict[str, Any] | None, now: float) -> str:
         return "Needs administrator rights — see menu"
     if state is IconState.BACKING_UP:
         progress = status.get("progress") or {}
+        current = status.get("current_run") or {}
+        if current.get("stalled"):
+            quiet = restic.human_duration(current.get("seconds_since_progress") or 0)
+            return f"Backing up — stalled, no progress for {quiet}"
         text = "Backing up"
         if progress.get("percent") is not None:
             text += f" {progress['percent']:.0f} %"
@@ -221,6 +225,9 @@ def _status_entries(status: dict[str, Any], now: float) -> list[Entry]:
             Entry(f"Backing up: {_progress_words(status.get('progress'))}", enabled=False)
         )
         current = status.get("current_run") or {}
+        if current.get("stalled"):
+            quiet = restic.human_duration(current.get("seconds_since_progress") or 0)
+            entries.append(Entry(f"⚠ Stalled: no progress for {quiet}", enabled=False))
         if current.get("stopping"):
             entries.append(Entry("Stopping…", enabled=False))
     if status.get("paused") and status.get("paused_until"):
