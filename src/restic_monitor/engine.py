@@ -736,7 +736,14 @@ class Engine:
                 awake.release()
         if result.outcome not in (Outcome.SUCCESS, Outcome.INCOMPLETE) and run.pid is not None:
             # restic may leave its lock behind (hard kill, crash, or 0.14 interrupted early).
-            job.unlocked = self._unlock(exe, config, redactor)
+            stalled = (run.seconds_since_progress or 0.0) >= settings.stall_seconds
+            if result.classification.reason == "repository_unreachable" or stalled:
+                # The repository does not answer now: unlocking would only wait on it.
+                # Clear the lock before the next backup instead.
+                log.info("the repository is unreachable; stale locks are cleared next time")
+                job.unlocked = False
+            else:
+                job.unlocked = self._unlock(exe, config, redactor)
         job.result = result
 
     def _unlock(self, exe: str, config: Config, redactor: Redactor) -> bool:
