@@ -50,6 +50,28 @@ SECRETS = SecretFilter()
 _state: dict[str, str | None] = {"problem": None}
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log, which reports a full or unwritable disk instead of spamming stderr."""
+
+    _failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self._failed = True
+        error = sys.exc_info()[1]
+        reason = getattr(error, "strerror", None) or error.__class__.__name__
+        problem = f"writing the application log {self.baseFilename} failed: {reason}"
+        if _state["problem"] != problem:
+            _state["problem"] = problem
+            sys.stderr.write(f"restic-monitor: {problem}\n")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed = False
+        super().emit(record)
+        problem = _state["problem"]
+        if not self._failed and problem and problem.startswith("writing the application log"):
+            _state["problem"] = None  # it works again
+
+
 def problem() -> str | None:
     """Why the application log cannot be written, if it cannot."""
     return _state["problem"]
@@ -68,7 +90,7 @@ def setup(home: Home | None, *, debug: bool = False, console: bool = False) -> N
     if home is not None:
         try:
             home.logs.mkdir(parents=True, exist_ok=True)
-            file_handler = logging.handlers.RotatingFileHandler(
+            file_handler = _LogFile(
                 home.app_log, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
             )
             file_handler.setFormatter(formatter)

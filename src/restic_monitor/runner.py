@@ -241,6 +241,8 @@ class ResticRun:
                 timer = self._kill_timer
             if timer is not None:
                 timer.cancel()
+            if proc.stdout is not None:
+                proc.stdout.close()  # do not wait for the garbage collector to free the pipe
         ended = self._clock()
         sink.write(f"# ended {to_iso(ended)}, exit code {code}\n".encode())
         sink.close()

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -125,6 +126,9 @@ def read_last_success(home: Home) -> float | None:
         return None
     except OSError as exc:
         log.warning("cannot read %s (%s)", home.marker, exc.strerror)
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        log.warning("%s is not a file; treating the last success as unknown", home.marker)
         return None
     return st.st_mtime
 
