@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -298,7 +299,7 @@ def test_a_thousand_rapid_commands_never_start_two_restics_and_all_are_answered(
     )
     watcher.start()
     rng = random.Random(2026)
-    commands = [
+    commands: list[tuple[str, dict[str, Any]]] = [
         ("backup", {"wait": False}),
         ("stop", {}),
         ("pause", {"seconds": 30}),
@@ -355,6 +356,10 @@ def test_a_thousand_rapid_commands_never_start_two_restics_and_all_are_answered(
     assert after[2] <= before[2] + 2, f"open files {before[2]} -> {after[2]}: {fds}"
 
 
+def _more_than(fake: FakeRestic, what: str, count: int) -> bool:
+    return sum(1 for e in fake.events() if e[0] == what) > count
+
+
 def test_soak_of_idle_and_active_cycles_keeps_the_footprint_flat(
     home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
 ) -> None:
@@ -365,10 +370,10 @@ def test_soak_of_idle_and_active_cycles_keeps_the_footprint_flat(
     samples = []
     for cycle in range(SOAK_CYCLES):
         daemon.set_idle(10)  # the user walks away...
-        wait_until(lambda c=cycle: fake_restic.starts() > c, timeout=15, interval=0.02)
+        wait_until(partial(_more_than, fake_restic, "start", cycle), timeout=15, interval=0.02)
         daemon.set_idle(0)  # ...comes back while it runs
         wait_until(
-            lambda c=cycle: len([e for e in fake_restic.events() if e[0] == "end"]) > c,
+            partial(_more_than, fake_restic, "end", cycle),
             timeout=15,
             interval=0.02,
         )
