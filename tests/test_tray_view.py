@@ -265,6 +265,19 @@ def test_menu_on_battery_says_why_no_backup_starts() -> None:
     assert "Next backup: on battery power (skip_on_battery is true)" in labels(on_battery)
 
 
+def test_menu_lists_problems_that_do_not_stop_backups() -> None:
+    problem = "writing the restic log failed: No space left on device"
+
+    assert f"Problem: {problem}" in labels(status(warnings=[problem]))
+
+
+def test_menu_and_tooltip_show_a_stalled_backup() -> None:
+    stalled = {**RUNNING, "current_run": {"stalled": True, "seconds_since_progress": 400}}
+
+    assert tooltip(status(**stalled), NOW) == "Backing up — stalled, no progress for 6 min 40 s"
+    assert "⚠ Stalled: no progress for 6 min 40 s" in labels(status(**stalled))
+
+
 def test_menu_after_a_failure_says_why() -> None:
     shown = labels(status(**FAILED_RUN))
 

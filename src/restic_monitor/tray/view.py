@@ -212,6 +212,8 @@ def _status_entries(status: dict[str, Any], now: float) -> list[Entry]:
         entries.append(Entry("Last backup: never", enabled=False))
     if status.get("warning") and status.get("warning_message"):
         entries.append(Entry(f"⚠ {status['warning_message']}", enabled=False))
+    for problem in status.get("warnings") or []:
+        entries.append(Entry(f"Problem: {problem}", enabled=False))
     last = status.get("last_run")
     if (
         last
