@@ -41,6 +41,15 @@ from .conftest import (
     write_config,
 )
 
+
+def report(name: str, **figures: Any) -> None:
+    """With RESTIC_MONITOR_RELIABILITY_REPORT=FILE, append the figures a test measured."""
+    target = os.environ.get("RESTIC_MONITOR_RELIABILITY_REPORT")
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"test": name, **figures}) + "\n")
+
+
 INTERRUPT_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0, 4.0)
 INTERRUPT_ACTIONS = ("stop", "pause", "sigterm")
 RAPID_COMMANDS = 1000
@@ -114,6 +123,7 @@ def test_interrupting_a_backup_at_any_moment_leaves_no_lock(
             tried += 1
     assert tried == len(INTERRUPT_ACTIONS) * len(INTERRUPT_DELAYS)
     repo.run("check")
+    report("interruptions", tried=tried, locks_left=0, restic=repo.run("version").stdout.strip())
 
 
 # --- full disks and unwritable places ----------------------------------------------------
@@ -340,6 +350,16 @@ def test_a_thousand_rapid_commands_never_start_two_restics_and_all_are_answered(
     watcher.join()
     after = _footprint(daemon.proc.pid)
 
+    report(
+        "rapid_commands",
+        commands=RAPID_COMMANDS,
+        answered=answered,
+        max_restic_at_once=peak[0],
+        runs=len(state.History(home.history_db).recent(RAPID_COMMANDS)),
+        rss_growth_mb=round((after[0] - before[0]) / 1e6, 2),
+        threads=[before[1], after[1]],
+        open_files=[before[2], after[2]],
+    )
     assert errors == []
     assert answered == RAPID_COMMANDS
     assert peak[0] == 1, f"{peak[0]} restic processes ran at once"
@@ -383,10 +403,19 @@ def test_soak_of_idle_and_active_cycles_keeps_the_footprint_flat(
     wait_until(lambda: not _status(home)["running"], timeout=15)
     history = state.History(home.history_db).recent(SOAK_CYCLES + 50)
 
+    (rss_early, threads_early, fds_early), (rss_late, threads_late, fds_late) = samples
+    report(
+        "soak",
+        cycles=SOAK_CYCLES,
+        restic_runs=fake_restic.starts(),
+        history_rows=len(history),
+        rss_growth_mb=round((rss_late - rss_early) / 1e6, 2),
+        threads=[threads_early, threads_late],
+        open_files=[fds_early, fds_late],
+    )
     assert fake_restic.starts() == len(history), "one history row per restic run"
     assert all(r.outcome == "success" for r in history)
     assert fake_restic.max_concurrent() == 1
-    (rss_early, threads_early, fds_early), (rss_late, threads_late, fds_late) = samples
     assert rss_late - rss_early < 6_000_000, f"memory grew {(rss_late - rss_early) / 1e6:.1f} MB"
     assert threads_late <= threads_early + 1
     assert fds_late <= fds_early + 2
