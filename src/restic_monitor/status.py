@@ -66,7 +66,10 @@ def build_status(
     warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     last_run = next((r for r in records if r.ended is not None), None)
-    warning = policy.warning_active(settings or Settings(args=("backup",)), last_success, now)
+    if decision is not None:  # the decision saw the clock-jump-corrected times
+        warning = decision.warning
+    else:
+        warning = policy.warning_active(settings or Settings(args=("backup",)), last_success, now)
     if last_success is None:
         warning_message = "No successful backup has been recorded yet." if warning else None
     else:
