@@ -623,3 +623,9 @@ def test_history_locked_database_is_not_moved_aside(
         monkeypatch.undo()
     assert corrupt_files(home.root) == []
     assert [r.id for r in History(home.history_db).recent()] == [run]
+
+
+def test_a_folder_in_place_of_the_marker_is_no_last_success(home: Home) -> None:
+    home.marker.mkdir(parents=True)
+
+    assert read_last_success(home) is None
