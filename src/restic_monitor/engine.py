@@ -835,6 +835,12 @@ class Engine:
                 last_lines = "\n".join(result.tail[-5:])
                 body = cls.message + (f"\n{last_lines}" if last_lines else "")
                 self._notify(Notice("failure", "Backup failed", body))
+        # Decide again before anyone waiting hears of the outcome, so that the
+        # status they read next (warning, next backup) already reflects it.
+        now = self._clock()
+        decision = self._decide(now, self._last_idle, self._settings())
+        with self._view_lock:
+            self._decision = decision
         record = next((r for r in self._records if r.id == job.run_id), None)
         if record is None:  # history unavailable: answer from what we know
             record = RunRecord(
