@@ -127,17 +127,27 @@ class Daemon:
         self.lock.release()
 
 
-def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> int:
+def prepare(home: Home, idle_spec: str | None, debug: bool) -> IdleSource | None:
+    """What every front end that runs an instance does first: home, logs, idle source.
+
+    Prints the reason and returns None when the instance cannot start.
+    """
     try:
         home.ensure()
     except OSError as exc:
         print(f"restic-monitor: cannot create {home.root}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
+        return None
     logs.setup(home, debug=debug, console=True)
     try:
-        idle = make_idle_source(idle_spec)
+        return make_idle_source(idle_spec)
     except (ValueError, OSError) as exc:
         print(f"restic-monitor: {exc}", file=sys.stderr)
+        return None
+
+
+def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> int:
+    idle = prepare(home, idle_spec, debug)
+    if idle is None:
         return EXIT_USAGE
     daemon = Daemon(home, idle)
     if not daemon.lock.acquire(wait=1.0):

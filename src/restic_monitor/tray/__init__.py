@@ -6,27 +6,16 @@ need Qt. ``run --headless`` and the CLI never import this package.
 
 from __future__ import annotations
 
-import sys
-
-from restic_monitor import logs
 from restic_monitor.exitcodes import EXIT_USAGE
 from restic_monitor.paths import Home
 
 
 def run_tray(home: Home, idle_spec: str | None, *, debug: bool = False) -> int:
     """Run the monitor with its tray icon until the user quits."""
-    from restic_monitor.platform.idle import make_idle_source
+    from restic_monitor.daemon import prepare
 
-    try:
-        home.ensure()
-    except OSError as exc:
-        print(f"restic-monitor: cannot create {home.root}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
-    logs.setup(home, debug=debug, console=True)
-    try:
-        idle = make_idle_source(idle_spec)
-    except (ValueError, OSError) as exc:
-        print(f"restic-monitor: {exc}", file=sys.stderr)
+    idle = prepare(home, idle_spec, debug)
+    if idle is None:
         return EXIT_USAGE
     from restic_monitor.tray.app import run_tray_app
 
