@@ -93,7 +93,7 @@ def test_pause_and_resume_from_the_menu(tray: Any, qtbot: Any, home: Home) -> No
 
     tray.perform(Action.RESUME)
     qtbot.waitUntil(lambda: not home.pause_until.exists(), timeout=10_000)
-    assert "Pause for 8 hours" in _menu_texts(tray)
+    qtbot.waitUntil(lambda: "Pause for 8 hours" in _menu_texts(tray), timeout=10_000)
 
 
 def test_invalid_configuration_shows_error_state_and_recovers_on_reload(
