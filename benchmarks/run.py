@@ -162,6 +162,8 @@ class Result:
     rows: list[list[str]]
     header: list[str]
     notes: list[str] = field(default_factory=list)
+    #: (measure, result, target, met) lines for the summary at the top of the report
+    summary: list[tuple[str, str, str, bool]] = field(default_factory=list)
 
 
 def mb(value: float) -> str:
@@ -200,9 +202,11 @@ def bench_idle(tmp: Path, seconds: float) -> Result:
         desk.stop()
     rows = []
     per10 = 600 / seconds
+    measured: dict[str, tuple[float, float]] = {}
     for name in procs:
         b, a = before[name], after[name]
         cpu_ms = (a.cpu - b.cpu) * 1000 * per10
+        measured[name.split(" ")[0]] = (cpu_ms, a.rss)
         rows.append(
             [
                 name,
@@ -212,6 +216,21 @@ def bench_idle(tmp: Path, seconds: float) -> Result:
                 mb(a.hwm),
             ]
         )
+    headless, tray = measured["headless"], measured["tray"]
+    summary = [
+        (
+            "CPU while waiting, headless / tray",
+            f"{headless[0]:.1f} ms / {tray[0]:.1f} ms per 10 min",
+            "under 60 ms",
+            max(headless[0], tray[0]) < 60,
+        ),
+        (
+            "Resident memory, headless / tray",
+            f"{mb(headless[1])} / {mb(tray[1])}",
+            "30 MB / 70 MB",
+            headless[1] < 30e6 and tray[1] < 70e6,
+        ),
+    ]
     return Result(
         "Idle footprint: waiting for the user to be away",
         f"uv run python benchmarks/run.py --only idle (window: {seconds:.0f} s, scaled to 10 min)",
@@ -226,6 +245,7 @@ def bench_idle(tmp: Path, seconds: float) -> Result:
             "CPU (/proc/PID/task/*/schedstat, nanoseconds); the context switches count every "
             "thread's wakeups (and preemptions).",
         ],
+        summary,
     )
 
 
@@ -293,6 +313,20 @@ def bench_startup(tmp: Path, runs: int) -> Result:
     )
     rows.append(["  of which the round trip on the control channel", *_stats(client_times), "-"])
     rows.append(["  floor: `python -c pass`", *_stats(floor_times), "-"])
+    summary = [
+        (
+            "Launch to tray icon",
+            _stats(icon_times)[0] + " (median)",
+            "1.5 s",
+            statistics.median(icon_times) < 1.5,
+        ),
+        (
+            "`status` round trip (whole command)",
+            _stats(cli_times)[0] + " (median)",
+            "150 ms",
+            statistics.median(cli_times) < 0.150,
+        ),
+    ]
     return Result(
         "Start-up and status round trip",
         f"uv run python benchmarks/run.py --only startup ({runs} launches each)",
@@ -302,6 +336,7 @@ def bench_startup(tmp: Path, runs: int) -> Result:
             "The icon is 'visible' when trayer's panel has grown to hold it at the screen's right "
             "edge (polled every 5 ms)."
         ],
+        summary,
     )
 
 
@@ -390,6 +425,15 @@ def bench_pipeline(tmp: Path, lines: int) -> Result:
             mb(max(r["growth"] for r in run_results)),
         ],
     ]
+    growth = max(r["growth"] for r in run_results)
+    summary = [
+        (
+            "Output pipeline",
+            f"{lines / median_elapsed:,.0f} lines/s, +{mb(growth)}",
+            "200,000 lines/s, +10 MB",
+            lines / median_elapsed >= 200_000 and growth < 10e6,
+        ),
+    ]
     return Result(
         "Output pipeline: restic's --json output through the runner",
         f"uv run python benchmarks/run.py --only pipeline ({lines:,} lines, {size / 1e6:.0f} MB, "
@@ -405,6 +449,7 @@ def bench_pipeline(tmp: Path, lines: int) -> Result:
             "waits on a full pipe only for as long as the parsing of what it already wrote takes; "
             "the ratio of the two times above is that cost.",
         ],
+        summary,
     )
 
 
@@ -453,6 +498,7 @@ def bench_overhead(tmp: Path, files: int, total_bytes: int, runs: int) -> Result
         ["`restic-monitor backup` (same command through the monitor)", *_stats(monitored)],
         ["ratio of medians", f"{ratio:.3f}", "", ""],
     ]
+    summary = [("Wrapper overhead", f"ratio {ratio:.3f}", "at most 1.03", ratio <= 1.03)]
     return Result(
         "Wrapper overhead: the same backup, plain and through restic-monitor",
         f"uv run python benchmarks/run.py --only overhead ({files:,} files, "
@@ -467,6 +513,7 @@ def bench_overhead(tmp: Path, files: int, total_bytes: int, runs: int) -> Result
             "`version` call, with the default low_priority (nice 10, ionice best-effort 7), which "
             "costs nothing on an otherwise idle machine.",
         ],
+        summary,
     )
 
 
@@ -515,6 +562,14 @@ def bench_reaction(tmp: Path, runs: int) -> Result:
     finally:
         desk.stop()
     rows = [["idle crosses min_idle_seconds → restic starts", *_stats(latencies), "1 s"]]
+    summary = [
+        (
+            "Reaction to the idle threshold",
+            _stats(latencies)[0] + " (median)",
+            "under 1 s",
+            statistics.median(latencies) < 1.0,
+        ),
+    ]
     return Result(
         "Reaction: from the idle threshold to restic starting",
         f"uv run python benchmarks/run.py --only reaction ({runs} runs)",
@@ -526,6 +581,7 @@ def bench_reaction(tmp: Path, runs: int) -> Result:
             "time can reach the threshold, then looks once; the figure includes starting the "
             "restic process (a stand-in that records its start time).",
         ],
+        summary,
     )
 
 
@@ -544,6 +600,11 @@ def render(results: list[Result], info: dict[str, str], command: str) -> str:
     ]
     out += [f"| {k} | {v} |" for k, v in info.items()]
     out.append("")
+    lines = [line for result in results for line in result.summary]
+    if lines:
+        out += ["## Summary", "", "| measure | result | target | |", "|---|---|---|---|"]
+        out += [f"| {m} | {r} | {t} | {'met' if ok else 'MISSED'} |" for m, r, t, ok in lines]
+        out.append("")
     for result in results:
         out += [f"## {result.title}", "", f"`{result.command}`", ""]
         out.append("| " + " | ".join(result.header) + " |")
