@@ -215,11 +215,8 @@ def test_control_channel_rejects_bad_tokens_garbage_and_oversized_requests(
     assert daemon.status()["instance_running"] is True
 
 
-def test_foreground_backup_holds_the_instance_lock(
-    home: Home, fake_restic: FakeRestic, tmp_path: Path
-) -> None:
-    _fake_config(home, fake_restic)
-    fake_restic.plan(sleep=4)
+def _foreground_backup(home: Home, fake: FakeRestic) -> subprocess.Popen[str]:
+    """`restic-monitor backup` in a terminal with no instance running, once restic runs."""
     backup = subprocess.Popen(
         [sys.executable, "-m", "restic_monitor", "--home", str(home.root), "backup"],
         env=cli_env(),
@@ -227,8 +224,17 @@ def test_foreground_backup_holds_the_instance_lock(
         stderr=subprocess.PIPE,
         text=True,
     )
+    wait_until(lambda: fake.starts() == 1, timeout=15)
+    return backup
+
+
+def test_foreground_backup_holds_the_instance_lock(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path
+) -> None:
+    _fake_config(home, fake_restic)
+    fake_restic.plan(sleep=4)
+    backup = _foreground_backup(home, fake_restic)
     try:
-        wait_until(lambda: fake_restic.starts() == 1, timeout=15)
         run = cli(home, "run", "--headless", "--idle-source", "fixed:0", timeout=30)
         assert run.returncode == 4
         assert "already running" in run.stderr
@@ -345,15 +351,8 @@ def test_restic_passthrough_hands_options_to_restic_untouched(
 def test_commands_reach_a_foreground_backup(home: Home, fake_restic: FakeRestic) -> None:
     _fake_config(home, fake_restic)
     fake_restic.plan(sleep=60)
-    backup = subprocess.Popen(
-        [sys.executable, "-m", "restic_monitor", "--home", str(home.root), "backup"],
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    backup = _foreground_backup(home, fake_restic)
     try:
-        wait_until(lambda: fake_restic.starts() == 1, timeout=15)
         status = json.loads(cli(home, "status", "--json").stdout)
         stopped = cli(home, "stop")
     finally:

@@ -57,6 +57,21 @@ def _start_slow_backup(home: Home, daemon: DaemonProcess, repo: Repo) -> int:
     return pid
 
 
+def _monitor_in_mid_backup(
+    home: Home,
+    repo: Repo,
+    restic_exe: str,
+    tree: Path,
+    tmp_path: Path,
+    daemons: list[DaemonProcess],
+) -> tuple[DaemonProcess, int]:
+    """A running monitor with a slow real backup under way; restic's PID."""
+    write_config(home, _slow_settings(restic_exe, tree), repo.env)
+    daemon = start_daemon(home, tmp_path / "idle")
+    daemons.append(daemon)  # stopped by the fixture whatever happens next
+    return daemon, _start_slow_backup(home, daemon, repo)
+
+
 def _restic_processes(repo: Repo) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
@@ -94,10 +109,7 @@ def test_sigkilled_monitor_restarted_stops_the_orphan_and_leaves_no_lock(
     tmp_path: Path,
     daemons: list[DaemonProcess],
 ) -> None:
-    write_config(home, _slow_settings(restic_exe, big_tree), repo.env)
-    daemon = start_daemon(home, tmp_path / "idle")
-    daemons.append(daemon)
-    restic_pid = _start_slow_backup(home, daemon, repo)
+    daemon, restic_pid = _monitor_in_mid_backup(home, repo, restic_exe, big_tree, tmp_path, daemons)
 
     daemon.proc.send_signal(signal.SIGKILL)
     daemon.proc.wait(10)
@@ -121,10 +133,7 @@ def test_monitor_and_restic_both_killed_stale_lock_is_cleared_on_restart(
     tmp_path: Path,
     daemons: list[DaemonProcess],
 ) -> None:
-    write_config(home, _slow_settings(restic_exe, big_tree), repo.env)
-    daemon = start_daemon(home, tmp_path / "idle")
-    daemons.append(daemon)
-    restic_pid = _start_slow_backup(home, daemon, repo)
+    daemon, restic_pid = _monitor_in_mid_backup(home, repo, restic_exe, big_tree, tmp_path, daemons)
 
     daemon.proc.send_signal(signal.SIGKILL)
     os.kill(restic_pid, signal.SIGKILL)  # a power cut, as far as restic can tell
