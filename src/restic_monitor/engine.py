@@ -566,7 +566,7 @@ class Engine:
     def _facts(self, now: float, idle: float | None, settings: Settings | None) -> policy.Facts:
         records = self._records
         latest = records[0] if records else None
-        last_finished = next((r for r in records if r.ended is not None), None)
+        last_finished = state.last_finished(records)
         facts = policy.Facts(
             now=now,
             idle=idle,
@@ -945,13 +945,3 @@ class Engine:
         """Look again now (e.g. after the idle source changed)."""
         with self._cond:
             self._cond.notify_all()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    """Poll ``predicate`` until true or timeout (for CLIs and tests, not the engine)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

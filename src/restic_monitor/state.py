@@ -375,10 +375,12 @@ class History:
         return RunRecord(**data)
 
     def last_finished(self) -> RunRecord | None:
-        for record in self.recent(20):
-            if record.ended is not None:
-                return record
-        return None
+        return last_finished(self.recent(20))
+
+
+def last_finished(records: list[RunRecord]) -> RunRecord | None:
+    """The newest run that has ended (newest first input); the one in progress is not it."""
+    return next((r for r in records if r.ended is not None), None)
 
 
 def consecutive_failures(records: list[RunRecord]) -> int:

@@ -65,7 +65,7 @@ def build_status(
     version: str = __version__,
     warnings: list[str] | None = None,
 ) -> dict[str, Any]:
-    last_run = next((r for r in records if r.ended is not None), None)
+    last_run = state.last_finished(records)
     if decision is not None:  # the decision saw the clock-jump-corrected times
         warning = decision.warning
     else:
@@ -129,7 +129,7 @@ def status_from_files(home: Home, now: float | None = None) -> dict[str, Any]:
     decision = None
     if settings is not None:
         latest = records[0] if records else None
-        last_finished = next((r for r in records if r.ended is not None), None)
+        last_finished = state.last_finished(records)
         # Assume the user is away: the earliest time spacing and pause allow.
         facts = policy.Facts(
             now=now,

@@ -7,7 +7,6 @@ would start backups in the middle of someone's work.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
@@ -203,8 +202,3 @@ SPECS = (
     "auto, fixed:SECONDS, file:PATH, x11[:DISPLAY], gnome, cinnamon, screensaver, windows, "
     "macos or none"
 )
-
-
-def close_quietly(source: IdleSource) -> None:
-    with contextlib.suppress(Exception):
-        source.close()
