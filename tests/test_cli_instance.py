@@ -8,11 +8,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from restic_monitor.control import ControlClient, ControlError
 from restic_monitor.paths import Home
 from restic_monitor.state import parse_iso, read_pause
 
@@ -377,3 +379,38 @@ def test_headless_run_never_loads_qt(
 
     assert "libQt6" not in maps
     assert "PySide6" not in maps
+
+
+def test_client_reads_an_answer_sent_before_the_instance_read_the_request(
+    home: Home, tmp_path: Path
+) -> None:
+    """A refusal that arrives before the request was sent is still the answer shown."""
+    address = str(tmp_path / "s")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(address)
+    server.listen()
+    accepted = threading.Event()
+
+    def refuse() -> None:
+        conn, _ = server.accept()
+        conn.sendall(b'{"done": true, "ok": false, "error": "permission denied"}\n')
+        conn.close()
+        accepted.set()
+
+    threading.Thread(target=refuse, daemon=True).start()
+    home.ensure()
+    home.control_json.write_text(
+        json.dumps({"family": "unix", "address": address, "token": "t" * 64})
+    )
+    client = ControlClient(home)
+    original = client._connect
+
+    def connect_then_wait() -> socket.socket:
+        sock = original()
+        assert accepted.wait(5)  # the instance has answered and hung up already
+        return sock
+
+    client._connect = connect_then_wait  # type: ignore[method-assign]
+    with pytest.raises(ControlError, match="permission denied"):
+        client.call("status", wait=False)
+    server.close()

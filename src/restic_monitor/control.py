@@ -113,6 +113,7 @@ class ControlServer:
                 if not local_socket.peer_is_same_user(conn):
                     log.warning("control: refused a connection from another user")
                     send({"done": True, "ok": False, "error": "permission denied"})
+                    _drain(conn)
                     return
                 request = _read_line(conn, MAX_REQUEST_BYTES)
                 command, args = self._parse(request)
@@ -120,6 +121,7 @@ class ControlServer:
                 log.warning("control: rejected a request: %s", exc)
                 with contextlib.suppress(OSError):
                     send({"done": True, "ok": False, "error": str(exc)})
+                    _drain(conn)
                 return
             except OSError:
                 return
@@ -152,6 +154,24 @@ class ControlServer:
         if not isinstance(command, str) or not isinstance(args, dict):
             raise ControlError("invalid request: expected command (string) and args (object)")
         return command, args
+
+
+def _drain(conn: socket.socket) -> None:
+    """Read what a refused client still sends before hanging up on it.
+
+    Closing a socket with unread data makes the peer's send fail, and over TCP
+    it resets the connection, which can discard the refusal before the client
+    reads it.  Reading a bounded amount for a short while lets the answer arrive.
+    """
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(1.0)
+        received = 0
+        while received <= MAX_REQUEST_BYTES:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            received += len(chunk)
 
 
 def _read_line(conn: socket.socket, limit: int) -> bytes:
@@ -208,7 +228,10 @@ class ControlClient:
         sock = self._connect()
         with sock:
             request = {"token": self.info["token"], "command": command, "args": args or {}}
-            sock.sendall(json.dumps(request).encode() + b"\n")
+            # The instance may answer and hang up before reading (a refusal);
+            # its answer is still waiting to be read.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sock.sendall(json.dumps(request).encode() + b"\n")
             if wait:
                 sock.settimeout(None)
             reader = sock.makefile("rb")
