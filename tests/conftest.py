@@ -343,11 +343,12 @@ def files_containing(root: Path, needle: str) -> list[Path]:
 
 
 _SLOW_MODULES = {"test_crash_recovery", "test_demo"}
-#: Modules that exercise Linux itself: X11/Xvfb, D-Bus services, /proc, logind.
+#: Modules that exercise Linux itself: X11/Xvfb, Wayland, D-Bus services, /proc, logind.
 _LINUX_ONLY = {
     "test_x11_idle",
     "test_tray_desktop",
     "test_idle_dbus",
+    "test_idle_wayland",
     "test_notify",
     "test_power_and_sleep",
     "test_crash_recovery",

@@ -114,8 +114,9 @@ def auto_source() -> IdleSource:
     """The platform's real source, or :class:`UnknownIdle` saying why there is none.
 
     Linux and other Unix: X11 in an X session, then the D-Bus idle monitors
-    (GNOME, Cinnamon, org.freedesktop.ScreenSaver); in a Wayland session only
-    the D-Bus ones, never XScreenSaver (it would only see X clients there).
+    (GNOME, Cinnamon, org.freedesktop.ScreenSaver); in a Wayland session the
+    D-Bus monitors and the compositor's idle protocol, never XScreenSaver (it
+    would only see X clients there).
     """
     if sys.platform == "win32":
         from restic_monitor.platform.idle_windows import WindowsIdle
@@ -134,10 +135,10 @@ def auto_source() -> IdleSource:
             except OSError as exc:
                 reasons.append(str(exc))
         return UnknownIdle("macOS idle time unavailable: " + "; ".join(reasons))
-    reasons = []
     if _is_wayland_session():
-        reasons.append("Wayland session, so not XScreenSaver")
-    elif not os.environ.get("DISPLAY"):
+        return _wayland_source()
+    reasons = []
+    if not os.environ.get("DISPLAY"):
         reasons.append("no X display (DISPLAY is not set)")
     else:
         from restic_monitor.platform.idle_x11 import X11Idle
@@ -153,6 +154,34 @@ def auto_source() -> IdleSource:
         if dbus_source is not None:
             return dbus_source
         reasons.extend(dbus_reasons)
+    else:
+        reasons.append("no session D-Bus")
+    return UnknownIdle("no idle source answers (" + "; ".join(reasons) + ")")
+
+
+def _wayland_source() -> IdleSource:
+    """GNOME's and Cinnamon's monitors give the true idle time, so they come first;
+    then the compositor's idle protocol; org.freedesktop.ScreenSaver last, since
+    it answers in whole seconds and several desktops refuse it."""
+    from restic_monitor.platform.idle_dbus import CINNAMON, GNOME, SCREENSAVER, first_working
+    from restic_monitor.platform.idle_wayland import WaylandError, WaylandIdle
+
+    reasons = ["Wayland session, so not XScreenSaver"]
+    have_bus = bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("XDG_RUNTIME_DIR"))
+    if have_bus:
+        source, why = first_working((GNOME, CINNAMON))
+        if source is not None:
+            return source
+        reasons.extend(why)
+    try:
+        return WaylandIdle()
+    except WaylandError as exc:
+        reasons.append(f"wayland: {exc}")
+    if have_bus:
+        source, why = first_working((SCREENSAVER,))
+        if source is not None:
+            return source
+        reasons.extend(why)
     else:
         reasons.append("no session D-Bus")
     return UnknownIdle("no idle source answers (" + "; ".join(reasons) + ")")
@@ -185,6 +214,10 @@ def make_idle_source(spec: str | None) -> IdleSource:
         from restic_monitor.platform.idle_dbus import BY_NAME, DBusIdle
 
         return DBusIdle(BY_NAME[kind])
+    if kind == "wayland":
+        from restic_monitor.platform.idle_wayland import WaylandIdle
+
+        return WaylandIdle(rest or None)
     if kind == "windows" and not rest:
         from restic_monitor.platform.idle_windows import WindowsIdle
 
@@ -199,6 +232,6 @@ def make_idle_source(spec: str | None) -> IdleSource:
 
 
 SPECS = (
-    "auto, fixed:SECONDS, file:PATH, x11[:DISPLAY], gnome, cinnamon, screensaver, windows, "
-    "macos or none"
+    "auto, fixed:SECONDS, file:PATH, x11[:DISPLAY], gnome, cinnamon, wayland[:SOCKET], "
+    "screensaver, windows, macos or none"
 )
