@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,7 +35,8 @@ from restic_monitor.platform.idle_wayland import (
     socket_path,
 )
 
-from .conftest import SECRET, FakeRestic, cli, cli_env, require_tool, wait_until, write_config
+from .conftest import SECRET, FakeRestic, cli, require_tool, wait_until, write_config
+from .sway import Sway, missing_tools
 from .wayland_server import FakeCompositor
 
 # --- wire format ----------------------------------------------------------------------
@@ -199,87 +198,15 @@ def test_auto_in_a_wayland_session_uses_the_compositor_when_no_monitor_answers(
 # --- against a real compositor ----------------------------------------------------------
 
 
-@dataclass
-class Sway:
-    runtime: Path
-    proc: subprocess.Popen[bytes]
-    config: Path
-    user: tuple[int, int] | None
-
-    @property
-    def socket(self) -> Path:
-        """The socket sway made (its name depends on the sway version)."""
-        found = sorted(p for p in self.runtime.glob("wayland-*") if not p.name.endswith(".lock"))
-        assert found, f"no Wayland socket in {self.runtime}"
-        return found[0]
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "XDG_RUNTIME_DIR": str(self.runtime),
-            "WAYLAND_DISPLAY": str(self.socket),
-        }
-
-    def type_key(self) -> None:
-        subprocess.run(["wtype", "x"], env=self.env(), check=True, timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-
-def _start_sway(runtime: Path, config: Path, user: tuple[int, int] | None) -> Sway:
-    sway_exe = require_tool("sway")
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(runtime),
-        "XDG_RUNTIME_DIR": str(runtime),
-        "WLR_BACKENDS": "headless",
-        "WLR_LIBINPUT_NO_DEVICES": "1",
-        "WLR_RENDERER": "pixman",
-    }
-    argv = [sway_exe, "-c", str(config)]
-    if user is not None:  # sway refuses to run as root
-        setpriv = require_tool("setpriv")
-        uid, gid = user
-        argv = [setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", *argv]
-    proc = subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=runtime
-    )
-    sway = Sway(runtime, proc, config, user)
-
-    def up() -> bool:
-        assert proc.poll() is None, f"sway exited with {proc.returncode}"
-        return any(not p.name.endswith(".lock") for p in runtime.glob("wayland-*"))
-
-    wait_until(up, timeout=20)
-    return sway
-
-
 @pytest.fixture
 def sway() -> Iterator[Sway]:
-    require_tool("wtype")
-    base = Path(tempfile.mkdtemp(prefix="rm-sway-"))
-    runtime = base / "run"
-    runtime.mkdir(mode=0o700)
-    config = base / "config"
-    config.write_text("output HEADLESS-1 resolution 640x480\n")
-    user = (65534, 65534) if os.geteuid() == 0 else None
-    if user is not None:
-        base.chmod(0o755)
-        config.chmod(0o644)
-        os.chown(runtime, *user)
-    running = _start_sway(runtime, config, user)
+    for tool in missing_tools():
+        require_tool(tool)
+    compositor = Sway(Path(tempfile.mkdtemp(prefix="rm-sway-")))
     try:
-        yield running
+        yield compositor.start()
     finally:
-        running.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        compositor.cleanup()
 
 
 def test_real_compositor_idle_grows_while_away_and_resets_on_input(sway: Sway) -> None:
@@ -310,12 +237,9 @@ def test_real_compositor_restart_is_unknown_then_followed_again(sway: Sway) -> N
         sway.stop()
         wait_until(lambda: source.seconds() is None, timeout=10)
 
-        restarted = _start_sway(sway.runtime, sway.config, sway.user)
-        try:
-            wait_until(lambda: source.seconds() is not None, timeout=10)
-            wait_until(lambda: (source.seconds() or 0) >= 1.0, timeout=10)
-        finally:
-            restarted.stop()
+        sway.start()
+        wait_until(lambda: source.seconds() is not None, timeout=10)
+        wait_until(lambda: (source.seconds() or 0) >= 1.0, timeout=10)
     finally:
         source.close()
 
@@ -334,9 +258,8 @@ def test_a_backup_starts_only_once_the_user_has_left_the_wayland_session(
     sway: Sway, home: Home, fake_restic: FakeRestic
 ) -> None:
     _fake_config(home, fake_restic, min_idle=3)
-    env = {**cli_env(), "XDG_RUNTIME_DIR": str(sway.runtime), "WAYLAND_DISPLAY": str(sway.socket)}
-    env["XDG_SESSION_TYPE"] = "wayland"
-    env.pop("DISPLAY", None)
+    env = sway.env()
+    env.pop("RESTIC_MONITOR_HOME", None)
     env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={sway.runtime}/no-bus"
     proc = subprocess.Popen(
         [sys.executable, "-m", "restic_monitor", "--home", str(home.root), "run", "--headless"],
