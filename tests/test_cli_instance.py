@@ -414,3 +414,61 @@ def test_client_reads_an_answer_sent_before_the_instance_read_the_request(
     with pytest.raises(ControlError, match="permission denied"):
         client.call("status", wait=False)
     server.close()
+
+
+def _run_until_answering(
+    home: Home, argv: list[str], env: dict[str, str]
+) -> tuple[dict[str, object], str]:
+    """Start ``run`` as given; once it answers, its status and what it printed."""
+    err = home.root / "run-stderr.txt"
+    with err.open("w") as stderr:
+        proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=stderr, stdin=subprocess.DEVNULL
+        )
+    try:
+
+        def answering() -> bool:
+            assert proc.poll() is None, f"run exited with {proc.returncode}: {err.read_text()}"
+            return home.control_json.exists() and cli(home, "status", "--json").returncode == 0
+
+        wait_until(answering, timeout=30)
+        status = json.loads(cli(home, "status", "--json").stdout)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return status, err.read_text()
+
+
+@pytest.mark.parametrize("display", [":87", "unix:/nonexistent/socket"])
+def test_run_with_a_display_that_cannot_be_opened_backs_up_headless(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, display: str
+) -> None:
+    _fake_config(home, fake_restic, min_idle_seconds=0)
+    env = cli_env()
+    env.pop("QT_QPA_PLATFORM", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    env["DISPLAY"] = display
+    argv = [sys.executable, "-m", "restic_monitor", "--home", str(home.root), "run"]
+    status, stderr = _run_until_answering(home, [*argv, "--idle-source", "fixed:0"], env)
+
+    assert status["instance_running"] is True
+    assert "no tray" in stderr and "cannot be opened" in stderr and display in stderr
+    wait_until(lambda: fake_restic.starts() >= 1, timeout=15)  # and it backs up
+
+
+def test_run_without_qt_backs_up_headless(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path
+) -> None:
+    _fake_config(home, fake_restic, min_idle_seconds=0)
+    env = cli_env()
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    hide_qt = (
+        "import sys; sys.modules['PySide6'] = None; "
+        "from restic_monitor.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    argv = [sys.executable, "-c", hide_qt, "--home", str(home.root), "run"]
+    status, stderr = _run_until_answering(home, [*argv, "--idle-source", "fixed:0"], env)
+
+    assert status["instance_running"] is True
+    assert "no tray (Qt cannot be loaded" in stderr
+    wait_until(lambda: fake_restic.starts() >= 1, timeout=15)

@@ -113,23 +113,37 @@ class _ProgressLine:
 
 
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
-    if not args.headless and _has_display():
-        try:
+    if not args.headless:
+        why = _no_tray_reason()
+        if why is None:
             from restic_monitor.tray import run_tray
-        except ImportError as exc:  # Qt missing or broken: still back up
-            print(f"restic-monitor: no tray ({exc}); running headless", file=sys.stderr)
-        else:
+
             return run_tray(home, args.idle_source, debug=args.debug)
+        from restic_monitor.platform.display import NO_DISPLAY
+
+        if why != NO_DISPLAY:  # someone expected a tray here: say why there is none
+            print(f"restic-monitor: no tray ({why}); running headless", file=sys.stderr)
     from restic_monitor.daemon import run_headless
 
     return run_headless(home, args.idle_source, debug=args.debug)
 
 
-def _has_display() -> bool:
-    """Whether a tray can be shown: always on Windows and macOS, with a display elsewhere."""
-    if sys.platform in ("win32", "darwin"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+def _no_tray_reason() -> str | None:
+    """Why the tray cannot run here (then ``run`` backs up headless), or None.
+
+    Qt missing or broken, or a display that cannot be opened: Qt would end the
+    process in that case, and with it the backups.
+    """
+    from restic_monitor.platform.display import unreachable_reason
+
+    why = unreachable_reason()
+    if why is not None:
+        return why
+    try:
+        import restic_monitor.tray.app  # noqa: F401 - loads Qt: the part that can fail
+    except ImportError as exc:
+        return f"Qt cannot be loaded: {exc}"
+    return None
 
 
 def cmd_status(args: argparse.Namespace, home: Home) -> int:

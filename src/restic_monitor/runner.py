@@ -71,6 +71,10 @@ class _LogSink:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # A new file rather than the old one truncated: a viewer following the
+            # log sees the change of file even when the new run soon outgrows the old.
+            with contextlib.suppress(OSError):
+                path.unlink()
             self._fh = path.open("wb")
         except OSError as exc:
             self.problem = f"cannot write {path}: {exc.strerror or exc}"
