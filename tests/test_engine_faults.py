@@ -454,3 +454,19 @@ def test_a_repeated_automatic_failure_notifies_once_per_streak(rig: Rig) -> None
 
     assert "failure" not in rig.notifier.kinds()
     assert rig.status()["consecutive_failures"] == 2
+
+
+def test_each_run_writes_a_new_log_file_so_a_follower_sees_the_change(rig: Rig) -> None:
+    rig.fake.plan(exit=1)
+    engine = rig.start(automatic=False)
+    engine.backup().wait(20)
+    with rig.home.last_log.open("rb") as viewer:  # a log viewer following the first run
+        first = viewer.read()
+        rig.fake.plan(flood=2_000)  # the second run soon outgrows the first
+        engine.backup().wait(60)
+
+        assert os.stat(rig.home.last_log).st_ino != os.fstat(viewer.fileno()).st_ino
+        viewer.seek(0)
+        assert viewer.read() == first  # the first run's log stays whole for its reader
+    second = rig.home.last_log.read_text()
+    assert second.startswith("# ") and second.count("\nnew /data/file-") == 1_000
