@@ -18,6 +18,7 @@ from restic_monitor.engine import Engine, EngineError
 from restic_monitor.notify import Notice
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import FileIdle
+from restic_monitor.status import format_status
 
 from .conftest import SECRET, FakeRestic, files_containing, wait_until, write_config
 
@@ -470,3 +471,16 @@ def test_each_run_writes_a_new_log_file_so_a_follower_sees_the_change(rig: Rig) 
         assert viewer.read() == first  # the first run's log stays whole for its reader
     second = rig.home.last_log.read_text()
     assert second.startswith("# ") and second.count("\nnew /data/file-") == 1_000
+
+
+def test_status_names_the_snapshot_of_the_last_success_after_a_failure(rig: Rig) -> None:
+    engine = rig.start(automatic=False)
+    good = engine.backup().wait(20)
+    rig.fake.plan(exit=1)
+    bad = engine.backup().wait(20)
+
+    status = rig.status()
+    assert good.outcome == "success" and bad.outcome == "failed"
+    assert good.snapshot_id and status["last_success_snapshot"] == good.snapshot_id
+    assert status["last_run"]["outcome"] == "failed"
+    assert f"snapshot {good.snapshot_id[:8]}" in format_status(status).splitlines()[1]

@@ -262,3 +262,90 @@ def test_tray_starts_with_an_invalid_configuration_and_shows_every_problem(
     finally:
         app.daemon.close()
         app.tray.hide()
+
+
+def _tray_for(qapp: QApplication, home: Home, fake: FakeRestic, tmp_path: Path) -> TrayApp:
+    write_config(
+        home,
+        {"restic_exe": str(fake.exe), "args": ["backup", "/data"], "min_idle_seconds": 300},
+        {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
+    )
+    idle = tmp_path / "idle"
+    idle.write_text("0")
+    app = TrayApp(qapp, home, FileIdle(idle), kill_after=2)
+    assert app.daemon.lock.acquire()
+    return app
+
+
+def test_an_engine_that_cannot_start_is_shown_as_stopped_not_as_starting(
+    qapp: QApplication,
+    qtbot: Any,
+    home: Home,
+    fake_restic: FakeRestic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = _tray_for(qapp, home, fake_restic, tmp_path)
+
+    def broken() -> None:
+        raise RuntimeError("history folder vanished")
+
+    monkeypatch.setattr(app.engine, "start", broken)
+    app.start()
+    try:
+        qtbot.waitUntil(lambda: app._view.state is IconState.ERROR, timeout=10_000)
+        assert app.tray.toolTip() == "restic-monitor stopped — see menu"
+        texts = _menu_texts(app)
+        assert texts[0] == "restic-monitor stopped: RuntimeError: history folder vanished"
+        assert "Application log" in texts and "Quit" in texts
+        assert "Back up now" not in texts
+    finally:
+        app.daemon.close()
+        app.tray.hide()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_an_engine_that_dies_is_shown_and_commands_fail_at_once(
+    tray: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qtbot.waitUntil(lambda: tray._view.state is not IconState.STARTING, timeout=10_000)
+
+    def crash() -> float:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(tray.engine, "_look", crash)
+    tray.perform(Action.RELOAD)  # wakes the engine thread, which then fails
+    qtbot.waitUntil(lambda: not tray.engine.alive, timeout=10_000)
+    qtbot.waitUntil(lambda: tray._view.state is IconState.ERROR, timeout=10_000)
+    assert tray.tray.toolTip() == "restic-monitor stopped — see menu"
+
+    started = time.monotonic()
+    with pytest.raises(Exception, match="engine has stopped"):
+        tray.engine.backup()
+    assert time.monotonic() - started < 1.0
+
+
+def test_reloading_an_invalid_configuration_notifies_once(
+    tray: Any, qtbot: Any, home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(tray, "_message", lambda title, body, kind: shown.append((title, kind)))
+    home.settings_json.write_text('{"args": ["backup", "/data"], "min_idle_second": 5}')
+
+    tray.perform(Action.RELOAD)
+    qtbot.waitUntil(lambda: tray._view.state is IconState.ERROR, timeout=10_000)
+    qtbot.wait(500)
+
+    assert [kind for _title, kind in shown] == ["config"], shown
+
+
+def test_rebuilding_the_menu_does_not_keep_old_submenus(tray: Any, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
+    for _ in range(30):
+        tray._rebuild_menu()
+    qtbot.wait(100)  # deleteLater runs in the event loop
+
+    assert len(tray.menu.findChildren(QMenu)) <= 1

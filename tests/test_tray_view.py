@@ -33,6 +33,7 @@ def status(**overrides: Any) -> dict[str, Any]:
         "paused": False,
         "paused_until": None,
         "last_success": to_iso(NOW - 7200),
+        "last_success_snapshot": "0123456789abcdef",
         "last_run": {
             "outcome": "success",
             "counted_success": True,
@@ -245,8 +246,9 @@ def test_menu_with_configuration_error_lists_every_problem_and_the_way_out() -> 
     shown = labels(status(config_error=problems))
 
     assert "Configuration error:" in shown
-    assert all(f"  {p}" in shown for p in problems[:8])
-    assert "  … and 2 more (see status)" in shown
+    assert all(f"  {p}" in shown for p in problems[:7])
+    more = next(e for e in view.menu if e.label == "  3 more problems")
+    assert [e.label for e in more.children] == problems[7:]  # every problem is in the menu
     backup = view.find(Action.BACKUP)
     assert backup is not None and not backup.enabled
     for action in (Action.CONFIG_FOLDER, Action.RELOAD, Action.QUIT):
@@ -340,3 +342,28 @@ def test_clock_time_today_this_week_and_older() -> None:
 )
 def test_duration_words(seconds: float, text: str) -> None:
     assert duration_words(seconds) == text
+
+
+def test_the_last_success_keeps_its_snapshot_after_a_later_failure() -> None:
+    failed_later = status(**FAILED_RUN)
+
+    assert "Last backup: 2 h ago (13:00) · snapshot 01234567" in labels(failed_later)
+
+
+def test_exit_3_not_ignored_is_an_error_the_icon_and_tooltip_agree_with_the_notice() -> None:
+    incomplete = status(
+        last_run={
+            "outcome": "incomplete",
+            "counted_success": False,
+            "exit_code": 3,
+            "message": "Some files could not be read.",
+        }
+    )
+    view = tray_view(incomplete, NOW)
+
+    assert view.state is IconState.ERROR
+    assert view.tooltip == "Last backup incomplete: Some files could not be read"
+    assert "Last run incomplete: Some files could not be read" in labels(incomplete)
+
+    ignored = status(last_run={**incomplete["last_run"], "counted_success": True})
+    assert tray_view(ignored, NOW).state is IconState.OK

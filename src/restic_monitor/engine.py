@@ -174,6 +174,8 @@ class Engine:
         with self._cond:
             if self._shutdown:
                 raise EngineError("restic-monitor is shutting down")
+            if self._thread is not None and not self._thread.is_alive():
+                raise EngineError("restic-monitor's engine has stopped; see the application log")
             self._queue.append((name, arg, future))
             self._cond.notify_all()
         return future.result(timeout)

@@ -95,6 +95,7 @@ def build_status(
         "paused_until": _iso(paused_until) if paused else None,
         "last_success": _iso(last_success),
         "last_success_age_seconds": None if last_success is None else max(0.0, now - last_success),
+        "last_success_snapshot": _success_snapshot(records, last_success),
         "last_run": run_json(last_run) if last_run is not None else None,
         "warning": warning,
         "warning_message": warning_message,
@@ -111,6 +112,22 @@ def build_status(
         "pause_seconds": settings.pause_seconds if settings is not None else None,
         "warnings": warnings or [],
     }
+
+
+def _success_snapshot(records: list[RunRecord], last_success: float | None) -> str | None:
+    """The snapshot of the run the marker stands for, when the history knows it.
+
+    The marker's time can come from elsewhere (the earlier tool, a restore of
+    the home), so a record counts only when it ended at that moment.
+    """
+    if last_success is None:
+        return None
+    for record in records:
+        if record.counted_success and record.ended is not None:
+            if abs(record.ended - last_success) < 2.0:
+                return record.snapshot_id
+            return None
+    return None
 
 
 def status_from_files(home: Home, now: float | None = None) -> dict[str, Any]:
@@ -193,7 +210,11 @@ def format_status(status: dict[str, Any]) -> str:
     if status.get("config_error"):
         lines.append("Configuration error:")
         lines.extend(f"  {p}" for p in status["config_error"])
-    lines.append(f"Last successful backup: {ago(status['last_success'])}")
+    success_snap = status.get("last_success_snapshot")
+    lines.append(
+        f"Last successful backup: {ago(status['last_success'])}"
+        + (f", snapshot {success_snap[:8]}" if success_snap else "")
+    )
     last = status.get("last_run")
     if last:
         snap = f", snapshot {last['snapshot_id'][:8]}" if last.get("snapshot_id") else ""

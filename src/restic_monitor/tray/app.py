@@ -31,7 +31,7 @@ from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource
 from restic_monitor.platform.terminal import TerminalError, open_terminal, own_command
 from restic_monitor.tray import icons
-from restic_monitor.tray.view import Action, Entry, IconState, TrayView, tray_view
+from restic_monitor.tray.view import Action, Entry, IconState, TrayView, stopped_view, tray_view
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ class _Bridge(QObject):
     notice = Signal(object)
     command_done = Signal(str, object, object)  # name, result, error text
     ready = Signal()
+    failed = Signal(str)
+    open_url = Signal(str)
     shutdown_requested = Signal()
     qt_notice = Signal(object)
 
@@ -88,6 +90,10 @@ class TrayApp(QObject):
         self._view: TrayView = tray_view(None)
         self._quitting = False
         self._windows: list[Any] = []
+        #: Why the engine is not running (it could not start, or died), when so.
+        self._stopped: str | None = None
+        #: Problems of the tray's own parts that do not stop backups.
+        self._problems: list[str] = []
 
         self.tray = QSystemTrayIcon(icons.icon(IconState.STARTING))
         self.menu = QMenu()
@@ -105,6 +111,8 @@ class TrayApp(QObject):
         self.bridge.qt_notice.connect(self._qt_message)
         self.bridge.command_done.connect(self._on_command_done)
         self.bridge.ready.connect(self._on_ready)
+        self.bridge.failed.connect(self._on_failed)
+        self.bridge.open_url.connect(self._open_url)
         self.bridge.shutdown_requested.connect(lambda: self.quit(ask=False))
         self.engine.subscribe(self.bridge.engine_event.emit)
 
@@ -118,9 +126,30 @@ class TrayApp(QObject):
     def _start_engine(self) -> None:
         try:
             self.daemon.start()
-        except Exception:
-            log.exception("the engine failed to start")
+        except Exception as exc:
+            log.exception("restic-monitor failed to start")
+            message = f"{exc.__class__.__name__}: {exc}"
+            if not self.engine.alive:
+                self.bridge.failed.emit(message)
+                return
+            # Backups run; what failed is a part around the engine (the control channel).
+            self._problems.append(f"the command line cannot reach this instance ({message})")
         self.bridge.ready.emit()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        if self._quitting or self._stopped is not None:
+            return
+        self._stopped = message
+        self._view = stopped_view(message)
+        self.tray.setIcon(icons.icon(self._view.state))
+        self.tray.setToolTip(self._view.tooltip)
+        self.timer.stop()
+        self._message(
+            "restic-monitor stopped",
+            f"{message}\nNo backups run until it is started again.",
+            "failure",
+        )
 
     @Slot()
     def _on_ready(self) -> None:
@@ -161,7 +190,7 @@ class TrayApp(QObject):
         """Re-read the engine's status (memory only) and update icon and tooltip."""
         if self._quitting or not self.engine.alive:
             return
-        self._status = self.engine.status()
+        self._status = self._current_status()
         self._view = tray_view(self._status)
         self.tray.setIcon(icons.icon(self._view.state, self._view.progress))
         self.tray.setToolTip(self._view.tooltip)
@@ -169,9 +198,17 @@ class TrayApp(QObject):
         if self.timer.interval() != interval or not self.timer.isActive():
             self.timer.start(interval)
 
+    def _current_status(self) -> dict[str, Any]:
+        status = self.engine.status()
+        if self._problems:
+            status["warnings"] = [*status.get("warnings", []), *self._problems]
+        return status
+
     @Slot(str, object)
     def _on_engine_event(self, event: str, data: object) -> None:
         if event == "stopped":
+            if not self._quitting:
+                self._on_failed("the engine ended unexpectedly; see the application log")
             return
         if event == "progress" and self.timer.isActive():
             return  # the running timer refreshes once a second already
@@ -180,9 +217,13 @@ class TrayApp(QObject):
     @Slot()
     def _rebuild_menu(self) -> None:
         """The menu is rebuilt each time it opens, so it is always current."""
-        if self.engine.alive and not self._quitting:
-            self._status = self.engine.status()
+        if self.engine.alive and not self._quitting and self._stopped is None:
+            self._status = self._current_status()
             self._view = tray_view(self._status)
+        for action in self.menu.actions():
+            sub = action.menu()
+            if sub is not None:  # clear() leaves submenus alive
+                sub.deleteLater()
         self.menu.clear()
         self._fill(self.menu, self._view.menu)
 
@@ -205,8 +246,7 @@ class TrayApp(QObject):
     @Slot(QSystemTrayIcon.ActivationReason)
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
-            self._rebuild_menu()
-            self.menu.popup(QCursor.pos())
+            self.menu.popup(QCursor.pos())  # aboutToShow rebuilds it
 
     # --- actions ---------------------------------------------------------------
 
@@ -249,22 +289,33 @@ class TrayApp(QObject):
             return
         if error:
             self._message("restic-monitor", str(error), "failure")
-        elif name == "reload" and isinstance(result, list) and result:
-            self._message("Configuration error", "\n".join(result[:5]), "failure")
-        elif name == "reload":
+        elif name == "reload" and not (isinstance(result, list) and result):
+            # Problems are announced by the engine's own (de-duplicated) notice.
             self._message("restic-monitor", "Configuration reloaded.", "success")
         self.refresh()
 
     def _open_shell(self) -> None:
-        try:
-            open_terminal(own_command("--home", str(self.home.root), "shell"))
-        except TerminalError as exc:
-            self._message("Cannot open a terminal", str(exc), "failure")
+        """Finding a terminal scans PATH and starts a process: not on the UI thread."""
+
+        def work() -> None:
+            try:
+                open_terminal(own_command("--home", str(self.home.root), "shell"))
+            except TerminalError as exc:
+                self._message("Cannot open a terminal", str(exc), "failure")
+
+        threading.Thread(target=work, name="tray-shell", daemon=True).start()
 
     def _open_folder(self, folder: Any) -> None:
-        with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+        def work() -> None:
+            with contextlib.suppress(OSError):
+                folder.mkdir(parents=True, exist_ok=True)
+            self.bridge.open_url.emit(str(folder))
+
+        threading.Thread(target=work, name="tray-folder", daemon=True).start()
+
+    @Slot(str)
+    def _open_url(self, folder: str) -> None:
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
             self._message("restic-monitor", f"Cannot open {folder}", "failure")
 
     def _open_history(self) -> None:

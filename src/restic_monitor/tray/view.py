@@ -139,6 +139,20 @@ def _short_reason(run: dict[str, Any]) -> str:
 # --- the view ------------------------------------------------------------------
 
 
+def _uncounted_failure(status: dict[str, Any]) -> bool:
+    """The last run did not give a backup that counts: failed, error, or exit 3 not ignored.
+
+    "incomplete" counts unless ignore_exit_code_3 is set; when it does not count,
+    the user was told "Backup failed", and the icon must agree.
+    """
+    last = status.get("last_run")
+    return bool(
+        last
+        and not last.get("counted_success")
+        and last.get("outcome") in ("failed", "error", "incomplete")
+    )
+
+
 def icon_state(status: dict[str, Any] | None) -> IconState:
     if status is None:
         return IconState.STARTING
@@ -148,8 +162,7 @@ def icon_state(status: dict[str, Any] | None) -> IconState:
         return IconState.BACKING_UP
     if status.get("paused"):
         return IconState.PAUSED
-    last = status.get("last_run")
-    if last and not last.get("counted_success") and last.get("outcome") in ("failed", "error"):
+    if _uncounted_failure(status):
         return IconState.ERROR
     if status.get("warning"):
         return IconState.WARNING
@@ -180,7 +193,8 @@ def tooltip(status: dict[str, Any] | None, now: float) -> str:
     if state is IconState.PAUSED and status.get("paused_until"):
         return f"Paused until {clock_time(parse_iso(status['paused_until']), now)}"
     if state is IconState.ERROR:
-        return f"Last backup failed: {_short_reason(status['last_run'])}"
+        last = status["last_run"]
+        return f"Last backup {last['outcome']}: {_short_reason(last)}"
     last_success = status.get("last_success")
     if not last_success:
         return "No backup yet"
@@ -195,18 +209,26 @@ def _status_entries(status: dict[str, Any], now: float) -> list[Entry]:
     problems = status.get("config_error") or []
     if problems:
         entries.append(Entry("Configuration error:", enabled=False))
-        for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        shown = (
+            problems if len(problems) <= MAX_PROBLEMS_SHOWN else problems[: MAX_PROBLEMS_SHOWN - 1]
+        )
+        for problem in shown:
             entries.append(Entry(f"  {problem}", enabled=False))
-        if len(problems) > MAX_PROBLEMS_SHOWN:
-            more = len(problems) - MAX_PROBLEMS_SHOWN
-            entries.append(Entry(f"  … and {more} more (see status)", enabled=False))
+        rest = problems[len(shown) :]
+        if rest:  # every problem is in the menu; the rest one level down
+            entries.append(
+                Entry(
+                    f"  {len(rest)} more problems",
+                    children=tuple(Entry(str(p), enabled=False) for p in rest),
+                )
+            )
     last_success = status.get("last_success")
     if last_success:
         when = parse_iso(last_success)
         text = f"Last backup: {ago(now - when)} ({clock_time(when, now)})"
-        last = status.get("last_run") or {}
-        if last.get("counted_success") and last.get("snapshot_id"):
-            text += f" · snapshot {str(last['snapshot_id'])[:8]}"
+        snapshot = status.get("last_success_snapshot")
+        if snapshot:
+            text += f" · snapshot {str(snapshot)[:8]}"
         entries.append(Entry(text, enabled=False))
     else:
         entries.append(Entry("Last backup: never", enabled=False))
@@ -215,12 +237,7 @@ def _status_entries(status: dict[str, Any], now: float) -> list[Entry]:
     for problem in status.get("warnings") or []:
         entries.append(Entry(f"Problem: {problem}", enabled=False))
     last = status.get("last_run")
-    if (
-        last
-        and not last.get("counted_success")
-        and last.get("outcome") in ("failed", "error", "incomplete")
-        and not status.get("running")
-    ):
+    if last and _uncounted_failure(status) and not status.get("running"):
         entries.append(Entry(f"Last run {last['outcome']}: {_short_reason(last)}", enabled=False))
     if status.get("running"):
         entries.append(
@@ -298,3 +315,17 @@ def tray_view(
     menu.append(SEPARATOR)
     menu.append(Entry("&Quit", Action.QUIT))
     return TrayView(state, progress, tooltip(status, now), tuple(menu))
+
+
+def stopped_view(message: str) -> TrayView:
+    """The engine could not start or has died: say so instead of showing a stale state."""
+    menu = (
+        Entry(f"restic-monitor stopped: {message}", enabled=False),
+        Entry("No backups run until it is started again.", enabled=False),
+        SEPARATOR,
+        Entry("&Application log", Action.APP_LOG),
+        Entry("Open &configuration folder", Action.CONFIG_FOLDER),
+        SEPARATOR,
+        Entry("&Quit", Action.QUIT),
+    )
+    return TrayView(IconState.ERROR, None, "restic-monitor stopped — see menu", menu)
