@@ -188,8 +188,8 @@ class TrayApp(QObject):
     @Slot()
     def refresh(self) -> None:
         """Re-read the engine's status (memory only) and update icon and tooltip."""
-        if self._quitting or not self.engine.alive:
-            return
+        if self._quitting or self._stopped is not None or not self.engine.alive:
+            return  # (the engine announces "stopped" a moment before its thread ends)
         self._status = self._current_status()
         self._view = tray_view(self._status)
         self.tray.setIcon(icons.icon(self._view.state, self._view.progress))
