@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from restic_monitor.paths import Home
 from restic_monitor.state import parse_iso
 
@@ -169,6 +171,27 @@ def test_restic_passthrough_and_check_use_the_configured_environment(
     assert checked.returncode == 0, checked.stdout
     assert "Repository: reachable, password accepted" in checked.stdout
     assert SECRET not in checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(
+    "location",
+    [f"sftp:backup@{SECRET}.example:/srv/repo", f"rest:http://127.0.0.1:9/{SECRET}/"],
+)
+def test_check_of_an_unreachable_repository_never_prints_its_location(
+    home: Home, sample: Path, restic_exe: str, location: str
+) -> None:
+    write_config(
+        home,
+        _settings(restic_exe, sample),
+        {"RESTIC_REPOSITORY": location, "RESTIC_PASSWORD": "pw-" + SECRET},
+    )
+
+    checked = cli(home, "--debug", "check", timeout=180)
+
+    assert checked.returncode == 1
+    assert "Repository: PROBLEM:" in checked.stdout
+    assert SECRET not in checked.stdout + checked.stderr
+    assert files_containing(home.root, SECRET) == [home.env_json]
 
 
 def test_repository_locked_by_a_live_process_is_reported_and_its_lock_kept(

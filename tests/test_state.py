@@ -629,3 +629,25 @@ def test_a_folder_in_place_of_the_marker_is_no_last_success(home: Home) -> None:
     home.marker.mkdir(parents=True)
 
     assert read_last_success(home) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "sftp:backup@planted-nas.example:/srv/restic",
+            "ssh: Could not resolve hostname planted-nas.example: Name or service not known",
+        ),
+        ("rest:https://127.0.0.1:8000/planted-repo/", "Fatal: planted-repo/config: 404 Not Found"),
+        ("s3:s3.amazonaws.com/planted-bucket", "The specified bucket planted-bucket is missing"),
+    ],
+)
+def test_the_parts_of_a_remote_location_that_restic_prints_alone_are_masked(
+    value: str, message: str
+) -> None:
+    from restic_monitor.restic import Redactor
+
+    masked = Redactor([value]).text(message)
+
+    assert "planted" not in masked and "***" in masked
+    assert Redactor([value]).text("18000 files, 8000 new") == "18000 files, 8000 new"

@@ -387,11 +387,11 @@ def cmd_check(args: argparse.Namespace, home: Home) -> int:
         print("Repository: reachable, password accepted")
     else:
         ok = False
-        lines = [restic.clean_line(x) for x in proc.stderr.splitlines() if x.strip()]
+        lines = [redactor.text(restic.clean_line(x)) for x in proc.stderr.splitlines() if x.strip()]
         cls = restic.classify(proc.returncode, lines)
         print(f"Repository: PROBLEM: {cls.message}")
         for line in lines[-3:]:
-            print(f"  {redactor.text(line)}")
+            print(f"  {line}")
     from restic_monitor.platform.idle import make_idle_source
 
     try:

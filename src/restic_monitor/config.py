@@ -477,6 +477,11 @@ def load_config(home: Home) -> Config:
     problems: list[Problem] = []
     settings = load_settings(home, problems)
     env = load_env(home, problems)
+    if env is not None:
+        # The application log's filter masks these from now on, whatever logs them.
+        from restic_monitor.logs import SECRETS
+
+        SECRETS.update(env.secrets())
     if problems or settings is None or env is None:
         raise ConfigError(problems)
     return Config(settings=settings, env=env)
