@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -472,3 +473,20 @@ def test_run_without_qt_backs_up_headless(
     assert status["instance_running"] is True
     assert "no tray (Qt cannot be loaded" in stderr
     wait_until(lambda: fake_restic.starts() >= 1, timeout=15)
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_foreground_backup_killed_or_hung_up_stops_restic_first(
+    home: Home, fake_restic: FakeRestic, signame: str
+) -> None:
+    _fake_config(home, fake_restic)
+    fake_restic.plan(sleep=60)
+    backup = _foreground_backup(home, fake_restic)
+    backup.send_signal(getattr(signal, signame))
+    _out, err = backup.communicate(timeout=60)
+
+    assert backup.returncode == 130, err
+    assert [e[0] for e in fake_restic.events()].count("end") == 1  # restic was stopped
+    status = json.loads(cli(home, "status", "--json").stdout)
+    assert status["running"] is False
+    assert status["last_run"]["outcome"] == "interrupted"

@@ -235,11 +235,15 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
             raise CliError(str(exc), EXIT_USAGE) from None
         print("Backing up (no instance running; press Ctrl-C to stop)…", file=sys.stderr)
 
-        def on_sigint(_signum: int, _frame: Any) -> None:
+        def on_signal(_signum: int, _frame: Any) -> None:
             print("\nStopping restic gracefully…", file=sys.stderr)
             engine.stop()
 
-        previous = signal.signal(signal.SIGINT, on_sigint)
+        # Ctrl-C, and also a terminal closed or a `kill`: restic runs in its own
+        # session, so it would outlive this process if we simply died.
+        stop_signals = [signal.SIGINT]
+        stop_signals += [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+        previous = {sig: signal.signal(sig, on_signal) for sig in stop_signals}
         try:
             record = None
             while record is None:
@@ -247,8 +251,12 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
                     record = ticket.wait(timeout=0.5)
                 except concurrent.futures.TimeoutError:
                     continue
+                except EngineError as exc:  # stopped before restic started
+                    print(f"restic-monitor: {exc}", file=sys.stderr)
+                    return EXIT_INTERRUPTED
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             line.done()
             server.close()
             engine.shutdown(engine.kill_after + 15)
