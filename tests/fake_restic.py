@@ -45,6 +45,11 @@ def main() -> int:
         return 0
     if command == "unlock":
         record(plan, "unlock")
+        try:
+            time.sleep(float(plan.get("unlock_sleep", 0)))
+        except KeyboardInterrupt:
+            record(plan, "unlock-interrupted")
+            return 130
         return int(plan.get("unlock_exit", 0))
     if command == "cat":
         return 0

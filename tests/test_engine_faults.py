@@ -484,3 +484,34 @@ def test_status_names_the_snapshot_of_the_last_success_after_a_failure(rig: Rig)
     assert good.snapshot_id and status["last_success_snapshot"] == good.snapshot_id
     assert status["last_run"]["outcome"] == "failed"
     assert f"snapshot {good.snapshot_id[:8]}" in format_status(status).splitlines()[1]
+
+
+def test_shutdown_interrupts_a_slow_unlock_and_leaves_it_for_the_next_start(rig: Rig) -> None:
+    state.write_engine_state(rig.home, state.EngineState(unlock_needed=True))
+    rig.fake.plan(unlock_sleep=60)
+    engine = rig.start(automatic=False)
+    wait_until(lambda: "unlock" in [e[0] for e in rig.fake.events()], timeout=15)
+
+    began = time.monotonic()
+    engine.shutdown(timeout=20)
+
+    assert time.monotonic() - began < 8
+    assert not engine.alive
+    assert "unlock-interrupted" in [e[0] for e in rig.fake.events()]
+    assert state.read_engine_state(rig.home).unlock_needed is True
+
+
+def test_stop_reaches_the_unlock_after_a_failed_backup(rig: Rig) -> None:
+    rig.fake.plan(exit=1, unlock_sleep=60)
+    engine = rig.start(automatic=False)
+    ticket = engine.backup()
+    wait_until(lambda: "unlock" in [e[0] for e in rig.fake.events()], timeout=15)
+
+    began = time.monotonic()
+    assert engine.stop() is True
+    record = ticket.wait(20)
+
+    assert time.monotonic() - began < 8
+    assert record.outcome == "failed"  # what restic said, not what the stop did
+    assert "unlock-interrupted" in [e[0] for e in rig.fake.events()]
+    wait_until(lambda: state.read_engine_state(rig.home).unlock_needed, timeout=5)

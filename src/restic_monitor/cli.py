@@ -259,7 +259,7 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
                 signal.signal(sig, handler)
             line.done()
             server.close()
-            engine.shutdown(engine.kill_after + 15)
+            engine.shutdown(engine.kill_after + 25)
         run = record.to_json()
         print(describe_run(run))
         return exit_code_for(run)

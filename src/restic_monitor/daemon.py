@@ -123,7 +123,8 @@ class Daemon:
     def close(self) -> None:
         self.resume_watcher.stop()
         self.server.close()
-        self.engine.shutdown(timeout=self.engine.kill_after + 15)
+        # A graceful stop, the kill after kill_after, and a last unlock (engine limits it).
+        self.engine.shutdown(timeout=self.engine.kill_after + 25)
         self.lock.release()
 
 

@@ -39,6 +39,8 @@ MAX_SLEEP = 300.0
 CONFIG_ERROR_RECHECK = 2.0
 #: A wall-clock step bigger than this between two looks is a jump or a resume.
 CLOCK_JUMP_TOLERANCE = 30.0
+#: How long ``restic unlock`` may take when the monitor is quitting.
+SHUTDOWN_UNLOCK_TIMEOUT = 10.0
 UNLOCK_TIMEOUT = 300.0
 
 
@@ -68,6 +70,8 @@ class _Job:
     orphans: list[RunRecord] = field(default_factory=list)
     run_id: int | None = None
     run: ResticRun | None = None
+    #: The ``restic unlock`` under way for this job, so that Stop reaches it too.
+    maintenance: ResticRun | None = None
     started: float | None = None
     waiters: list[concurrent.futures.Future[RunRecord]] = field(default_factory=list)
     stop_requested: bool = False
@@ -646,8 +650,9 @@ class Engine:
             return
         log.info("stopping the backup: %s", why)
         job.stop_requested = True
-        if job.run is not None:
-            job.run.stop()
+        for run in (job.maintenance, job.run):
+            if run is not None:
+                run.stop()
 
     def _job_main(self, job: _Job, config: Config) -> None:
         try:
@@ -689,7 +694,7 @@ class Engine:
                 )
         exe = settings.resolve_restic()
         if job.unlock_first and exe is not None and not job.stop_requested:
-            job.unlocked = self._unlock(exe, config, redactor)
+            job.unlocked = self._unlock(exe, config, redactor, job)
         if not job.backup:
             return
         assert job.run_id is not None and job.started is not None
@@ -728,8 +733,9 @@ class Engine:
         )
         job.run = run
         if job.stop_requested:
-            run.stop()
-        log.info("restic started (%s): %s", job.trigger, redactor.text(" ".join(argv)))
+            run.stop()  # restic is then not started at all
+        else:
+            log.info("restic started (%s): %s", job.trigger, redactor.text(" ".join(argv)))
         awake = inhibit_sleep("A backup is running") if settings.prevent_sleep else None
         try:
             result = run.run()
@@ -745,11 +751,13 @@ class Engine:
                 log.info("the repository is unreachable; stale locks are cleared next time")
                 job.unlocked = False
             else:
-                job.unlocked = self._unlock(exe, config, redactor)
+                job.unlocked = self._unlock(exe, config, redactor, job)
         job.result = result
 
-    def _unlock(self, exe: str, config: Config, redactor: Redactor) -> bool:
+    def _unlock(self, exe: str, config: Config, redactor: Redactor, job: _Job) -> bool:
         """Remove stale locks (``restic unlock`` never removes a live one)."""
+        if job.stop_requested and not (job.backup and job.run is not None):
+            return False  # stopped before it began (a stopped backup still gets its unlock)
         run = ResticRun(
             [exe, "unlock"],
             restic.child_env(config.env),
@@ -759,13 +767,20 @@ class Engine:
             kill_after=self.kill_after,
             clock=self._clock,
         )
-        timer = threading.Timer(UNLOCK_TIMEOUT, run.stop)
+        # While quitting, the lock an interrupted restic may leave is still worth
+        # clearing (0.14 can leave one), but not worth keeping the user waiting.
+        timeout = SHUTDOWN_UNLOCK_TIMEOUT if self._shutdown else UNLOCK_TIMEOUT
+        timer = threading.Timer(timeout, run.stop)
         timer.daemon = True
+        job.maintenance = run
+        if job.stop_requested and job.run is None:
+            run.stop()  # a stop that came in meanwhile
         timer.start()
         try:
             result = run.run()
         finally:
             timer.cancel()
+            job.maintenance = None
         tail = " | ".join(result.tail[-3:])
         if result.exit_code == 0:
             log.info("cleared stale repository locks (restic unlock): %s", tail or "ok")

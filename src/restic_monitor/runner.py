@@ -73,8 +73,10 @@ class _LogSink:
             path.parent.mkdir(parents=True, exist_ok=True)
             # A new file rather than the old one truncated: a viewer following the
             # log sees the change of file even when the new run soon outgrows the old.
+            # (A symbolic link put there on purpose is followed, not replaced.)
             with contextlib.suppress(OSError):
-                path.unlink()
+                if not path.is_symlink():
+                    path.unlink()
             self._fh = path.open("wb")
         except OSError as exc:
             self.problem = f"cannot write {path}: {exc.strerror or exc}"
