@@ -515,3 +515,33 @@ def test_stop_reaches_the_unlock_after_a_failed_backup(rig: Rig) -> None:
     assert record.outcome == "failed"  # what restic said, not what the stop did
     assert "unlock-interrupted" in [e[0] for e in rig.fake.events()]
     wait_until(lambda: state.read_engine_state(rig.home).unlock_needed, timeout=5)
+
+
+def test_a_run_without_json_progress_is_never_called_stalled(rig: Rig) -> None:
+    rig.configure(progress=False, stall_seconds=1)
+    rig.fake.plan(sleep=3)
+    engine = rig.start(automatic=False)
+    ticket = engine.backup()
+    wait_until(lambda: rig.fake.starts() == 1, timeout=10)
+    time.sleep(2)
+
+    current = rig.status()["current_run"]
+    assert current is not None and not current.get("stalled")
+    assert ticket.wait(20).outcome == "success"
+    assert not any(n.title == "Backup stalled" for n in rig.notifier.notices)
+
+
+def test_a_stalled_backup_is_announced_once_soon_after_the_limit(rig: Rig) -> None:
+    rig.configure(stall_seconds=1)
+    rig.fake.plan(sleep=30)  # the same progress again and again, like a retrying restic
+    engine = rig.start(automatic=False)
+    engine.backup()
+    wait_until(lambda: rig.fake.starts() == 1, timeout=10)
+    started = time.monotonic()
+
+    wait_until(lambda: any(n.title == "Backup stalled" for n in rig.notifier.notices), 10)
+
+    assert time.monotonic() - started < 4
+    assert rig.status()["current_run"]["stalled"] is True
+    engine.stop()
+    assert [n.title for n in rig.notifier.notices].count("Backup stalled") == 1

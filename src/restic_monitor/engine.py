@@ -732,6 +732,7 @@ class Engine:
             ),
         )
         job.run = run
+        self.wake()  # the engine plans its stall check from the run
         if job.stop_requested:
             run.stop()  # restic is then not started at all
         else:

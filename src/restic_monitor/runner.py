@@ -156,8 +156,12 @@ class ResticRun:
 
     @property
     def seconds_since_progress(self) -> float | None:
+        """How long restic's JSON progress has not moved; None without JSON progress.
+
+        Plain output carries no progress to judge, so such a run is never "stalled".
+        """
         with self._lock:
-            if self._progress_mono is None:
+            if not self._json or self._progress_mono is None:
                 return None
             return time.monotonic() - self._progress_mono
 
