@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -490,3 +491,64 @@ def test_foreground_backup_killed_or_hung_up_stops_restic_first(
     status = json.loads(cli(home, "status", "--json").stdout)
     assert status["running"] is False
     assert status["last_run"]["outcome"] == "interrupted"
+
+
+def test_control_server_out_of_file_descriptors_waits_instead_of_spinning(home: Home) -> None:
+    import errno
+
+    from restic_monitor.control import ControlServer, connect
+
+    home.ensure()
+    server = ControlServer(home, lambda command, args, send: {"pong": True})
+    server.start()
+
+    class OutOfDescriptors:
+        def __init__(self, real: socket.socket) -> None:
+            self.real = real
+            self.failing = True
+
+        def accept(self) -> tuple[socket.socket, Any]:
+            if self.failing:
+                raise OSError(errno.EMFILE, "Too many open files")
+            return self.real.accept()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+    try:
+        assert server._sock is not None
+        proxy = OutOfDescriptors(server._sock)
+        server._sock = proxy  # type: ignore[assignment]
+        connect(home)  # its ping is served by the accept already waiting; the next one fails
+        cpu = time.process_time()
+        time.sleep(1.5)
+        assert time.process_time() - cpu < 0.5, "the accept loop spins"
+
+        proxy.failing = False
+        assert connect(home).call("status") == {"pong": True}
+    finally:
+        server.close()
+
+
+def test_an_instance_that_accepts_but_never_answers_gives_exit_4(
+    home: Home, tmp_path: Path
+) -> None:
+    from restic_monitor.instance import InstanceLock
+
+    home.ensure()
+    address = str(tmp_path / "stuck.sock")
+    stuck = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stuck.bind(address)
+    stuck.listen(8)  # connections queue up; nobody ever reads them
+    home.control_json.write_text(json.dumps({"family": "unix", "address": address, "token": "t"}))
+    lock = InstanceLock(home.lock)
+    assert lock.acquire()
+    try:
+        result = cli(home, "status", timeout=60)
+    finally:
+        lock.release()
+        stuck.close()
+
+    assert result.returncode == 4, result.stderr
+    assert "did not answer" in result.stderr
+    assert "Traceback" not in result.stderr

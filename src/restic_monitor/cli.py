@@ -25,7 +25,14 @@ from restic_monitor.config import (
     example_settings,
     load_config,
 )
-from restic_monitor.control import ControlClient, ControlError, ControlServer, NoInstance, connect
+from restic_monitor.control import (
+    ControlClient,
+    ControlError,
+    ControlServer,
+    NoAnswer,
+    NoInstance,
+    connect,
+)
 from restic_monitor.durations import parse_duration
 from restic_monitor.exitcodes import (
     EXIT_FAILED,
@@ -61,6 +68,11 @@ def _instance(home: Home) -> ControlClient | None:
             return connect(home)
         except NoInstance:
             pass
+        except NoAnswer as exc:
+            lock = InstanceLock(home.lock)
+            raise CliError(
+                f"{already_running_message(home, lock)} {exc}; see {home.app_log}", EXIT_INSTANCE
+            ) from None
         except ControlError as exc:
             raise CliError(
                 f"the running instance refused the request: {exc}", EXIT_INSTANCE
@@ -749,6 +761,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"restic-monitor: {exc}", file=sys.stderr)
         return exc.code
+    except NoAnswer as exc:
+        print(f"restic-monitor: {exc}; see {home.app_log}", file=sys.stderr)
+        return EXIT_INSTANCE
+    except ControlError as exc:
+        print(f"restic-monitor: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:

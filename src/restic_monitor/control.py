@@ -44,12 +44,20 @@ REQUEST_TIMEOUT = 5.0
 Handler = Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], Any]
 
 
+#: Pause after a failed accept (e.g. no file descriptors left) before trying again.
+ACCEPT_RETRY = 0.5
+
+
 class ControlError(Exception):
     """A refusal or failure to report to the client as text."""
 
 
 class NoInstance(Exception):
     """Nothing answers on the control channel."""
+
+
+class NoAnswer(ControlError):
+    """An instance accepted the connection but did not answer in time (stuck or overloaded)."""
 
 
 class ControlServer:
@@ -88,16 +96,26 @@ class ControlServer:
             self._thread.join(2)
 
     def _accept_loop(self) -> None:
+        failing = False
         while not self._closed.is_set():
             sock = self._sock
             if sock is None:
                 return
             try:
                 conn, _ = sock.accept()
-            except OSError:
+            except OSError as exc:
                 if self._closed.is_set():
                     return
+                # Out of file descriptors (EMFILE) or similar: the pending connection
+                # stays queued, so retrying at once would spin. Pause, say it once.
+                if not failing:
+                    log.error("control: cannot accept connections: %s", exc)
+                failing = True
+                self._closed.wait(ACCEPT_RETRY)
                 continue
+            if failing:
+                log.info("control: accepting connections again")
+                failing = False
             threading.Thread(
                 target=self._serve, args=(conn,), name="control-conn", daemon=True
             ).start()
@@ -226,6 +244,16 @@ class ControlClient:
     ) -> Iterator[dict[str, Any]]:
         """Send one request; yield every answer line (events, then the final one)."""
         sock = self._connect()
+        try:
+            yield from self._exchange(sock, command, args, wait)
+        except (TimeoutError, ConnectionError) as exc:
+            raise NoAnswer(f"the instance did not answer ({exc.__class__.__name__})") from None
+        except OSError as exc:
+            raise NoAnswer(f"the instance did not answer ({exc.strerror or exc})") from None
+
+    def _exchange(
+        self, sock: socket.socket, command: str, args: dict[str, Any] | None, wait: bool
+    ) -> Iterator[dict[str, Any]]:
         with sock:
             request = {"token": self.info["token"], "command": command, "args": args or {}}
             # The instance may answer and hang up before reading (a refusal);
