@@ -552,3 +552,20 @@ def test_an_instance_that_accepts_but_never_answers_gives_exit_4(
     assert result.returncode == 4, result.stderr
     assert "did not answer" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e12"])
+def test_pause_for_an_impossible_duration_is_a_usage_error(home: Home, value: str) -> None:
+    result = cli(home, "pause", "--for", value)
+
+    assert result.returncode == 2
+    assert "pause --for" in result.stderr and "Traceback" not in result.stderr
+    assert not home.pause_until.exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "x"])
+def test_history_limit_must_be_a_positive_number(home: Home, value: str) -> None:
+    result = cli(home, "history", "--limit", value)
+
+    assert result.returncode == 2
+    assert "--limit" in result.stderr

@@ -309,7 +309,7 @@ def _pause_seconds(args: argparse.Namespace) -> float | None:
     try:
         return parse_duration(args.duration)
     except ValueError as exc:
-        raise CliError(str(exc), EXIT_USAGE) from None
+        raise CliError(f"pause --for: {exc}", EXIT_USAGE) from None
 
 
 def cmd_pause(args: argparse.Namespace, home: Home) -> int:
@@ -714,7 +714,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", help="recent backup runs")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=_positive_int, default=20, metavar="N")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("idle", help="print the current idle time and its source")
@@ -744,6 +744,16 @@ def _split_restic_args(argv: list[str]) -> tuple[list[str], list[str] | None]:
     if i < len(argv) and argv[i] == "restic":
         return argv[: i + 1], argv[i + 1 :]
     return argv, None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, not {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
+
+#: Longer than any sensible pause, and far inside what dates can hold.
+MAX_DURATION = 10 * 365 * 86400.0
 
 
 def parse_duration(text: str) -> float:
@@ -15,14 +19,17 @@ def parse_duration(text: str) -> float:
     except ValueError:
         pass
     else:
-        if value <= 0:
-            raise ValueError(f"duration {text!r} must be more than 0")
-        return value
+        return _checked(value, text)
     units = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
     parts = re.findall(r"(\d+(?:\.\d+)?)(min|s|m|h|d)", cleaned)
     if not parts or "".join(n + u for n, u in parts) != cleaned:
         raise ValueError(f"cannot read duration {text!r}; use e.g. 90s, 15m, 8h, 2d or 1h30m")
-    total = sum(float(n) * units[u] for n, u in parts)
-    if total <= 0:
+    return _checked(sum(float(n) * units[u] for n, u in parts), text)
+
+
+def _checked(value: float, text: str) -> float:
+    if math.isnan(value) or value <= 0:
         raise ValueError(f"duration {text!r} must be more than 0")
-    return total
+    if value > MAX_DURATION:
+        raise ValueError(f"duration {text!r} is too long; at most 10 years (3650d)")
+    return value

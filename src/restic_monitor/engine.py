@@ -21,6 +21,7 @@ from typing import Any
 
 from restic_monitor import __version__, policy, restic, state
 from restic_monitor.config import Config, ConfigError, Settings, config_signature, load_config
+from restic_monitor.durations import MAX_DURATION
 from restic_monitor.notify import LogNotifier, Notice, Notifier
 from restic_monitor.paths import Home
 from restic_monitor.platform import power as platform_power
@@ -432,8 +433,8 @@ class Engine:
         duration = (
             seconds if seconds is not None else (settings.pause_seconds if settings else 28800.0)
         )
-        if duration <= 0:
-            raise EngineError("the pause duration must be more than 0 seconds")
+        if not 0 < duration <= MAX_DURATION:  # (NaN fails both)
+            raise EngineError("the pause duration must be more than 0 seconds and at most 10 years")
         until = self._clock() + duration
         state.write_pause(self.home, until)
         self._paused_until = until
