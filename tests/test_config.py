@@ -683,3 +683,25 @@ def test_example_files_written_as_json_load(tmp_path: Path) -> None:
     config = load_config(home)
     assert config.settings.restic_exe == "/opt/bin/restic"
     assert set(config.env) == {"RESTIC_REPOSITORY", "RESTIC_PASSWORD"}
+
+
+def test_a_settings_file_that_cannot_even_be_looked_at_is_a_problem_not_a_crash(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home.ensure()
+    home.settings_json.write_text('{"args": ["backup", "/data"]}')
+    home.env_json.write_text("{}")
+    real_stat = Path.stat
+
+    def stat(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == home.settings_json:
+            raise PermissionError(13, "Permission denied")
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    with pytest.raises(ConfigError) as caught:
+        load_config(home)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{home.settings_json}: cannot be read (Permission denied)."
+    ]

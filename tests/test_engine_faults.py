@@ -545,3 +545,19 @@ def test_a_stalled_backup_is_announced_once_soon_after_the_limit(rig: Rig) -> No
     assert rig.status()["current_run"]["stalled"] is True
     engine.stop()
     assert [n.title for n in rig.notifier.notices].count("Backup stalled") == 1
+
+
+def test_a_bug_while_planning_is_reported_and_retried_not_the_end_of_backups(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = rig.start(automatic=False)
+    real_look = engine._look
+    monkeypatch.setattr(engine, "_look", lambda: 1 / 0)
+    engine.wake()
+    wait_until(lambda: any("ZeroDivisionError" in w for w in rig.status()["warnings"]), 10)
+    assert engine.alive
+
+    monkeypatch.setattr(engine, "_look", real_look)
+    engine.wake()
+    wait_until(lambda: rig.status()["warnings"] == [], timeout=10)
+    assert engine.backup().wait(20).outcome == "success"

@@ -310,10 +310,10 @@ def test_an_engine_that_dies_is_shown_and_commands_fail_at_once(
 ) -> None:
     qtbot.waitUntil(lambda: tray._view.state is not IconState.STARTING, timeout=10_000)
 
-    def crash() -> float:
+    def crash(timeout: float | None = None) -> bool:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(tray.engine, "_look", crash)
+    monkeypatch.setattr(tray.engine._cond, "wait", crash)  # the engine thread's next sleep
     tray.perform(Action.RELOAD)  # wakes the engine thread, which then fails
     qtbot.waitUntil(lambda: not tray.engine.alive, timeout=10_000)
     qtbot.waitUntil(lambda: tray._view.state is IconState.ERROR, timeout=10_000)

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import shutil
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,17 +223,22 @@ def _read_json_object(path: Path, problems: list[Problem], secret: bool) -> dict
     def problem(msg: str, key: str | None = None) -> None:
         problems.append(Problem(path, key, msg))
 
-    if not path.exists():
+    try:
+        st = path.stat()
+    except FileNotFoundError:
         problem(
             f"file not found. Create it in {path.parent} "
             "(`restic-monitor init` writes example files to start from)."
         )
         return None
-    if path.is_dir():
+    except OSError as exc:  # e.g. a home folder created by another user
+        problem(f"cannot be read ({exc.strerror or exc.__class__.__name__}).")
+        return None
+    if stat.S_ISDIR(st.st_mode):
         problem("is a folder, expected a JSON file.")
         return None
     try:
-        size = path.stat().st_size
+        size = st.st_size
         if size > MAX_CONFIG_BYTES:
             problem(f"is {size} bytes; a configuration file is expected to be under 1 MiB.")
             return None

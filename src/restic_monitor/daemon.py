@@ -18,7 +18,7 @@ from typing import Any
 from restic_monitor import __version__, logs
 from restic_monitor.control import ControlError, ControlServer
 from restic_monitor.engine import Engine, EngineError
-from restic_monitor.exitcodes import EXIT_INSTANCE, EXIT_OK, EXIT_USAGE
+from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_OK, EXIT_USAGE
 from restic_monitor.instance import InstanceLock, already_running_message
 from restic_monitor.notify import Notifier, headless_notifier
 from restic_monitor.paths import Home
@@ -173,11 +173,24 @@ def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> i
             f"{daemon.engine.idle_source.name}. Logs: {home.app_log}",
             file=sys.stderr,
         )
-        while not daemon.stop_event.wait(3600):
-            if not daemon.engine.alive:
-                break
+        daemon.engine.subscribe(
+            lambda event, _data: daemon.stop_event.set() if event == "stopped" else None
+        )
+        if not daemon.engine.alive:
+            daemon.stop_event.set()
+        # Windows delivers Ctrl-C only between waits; elsewhere a signal ends any wait.
+        step = 1.0 if sys.platform == "win32" else None
+        while not daemon.stop_event.wait(step):
+            pass
+        died = not daemon.engine.alive and not daemon.engine.shutting_down
     finally:
         log.info("restic-monitor stopping")
         daemon.close()
         log.info("restic-monitor stopped")
+    if died:
+        # A service manager restarts us (the systemd unit says Restart=on-failure).
+        print(
+            f"restic-monitor: the engine stopped unexpectedly; see {home.app_log}", file=sys.stderr
+        )
+        return EXIT_FAILED
     return EXIT_OK

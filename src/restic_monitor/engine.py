@@ -40,6 +40,8 @@ MAX_SLEEP = 300.0
 CONFIG_ERROR_RECHECK = 2.0
 #: A wall-clock step bigger than this between two looks is a jump or a resume.
 CLOCK_JUMP_TOLERANCE = 30.0
+#: After an unexpected error while planning, look again after this long.
+LOOK_RETRY = 60.0
 #: How long ``restic unlock`` may take when the monitor is quitting.
 SHUTDOWN_UNLOCK_TIMEOUT = 10.0
 UNLOCK_TIMEOUT = 300.0
@@ -127,6 +129,7 @@ class Engine:
         self._hold = False
         self._hold_ref: tuple[float | None, float] | None = None
         self._last_idle: float | None = None
+        self._look_error: str | None = None
         self._decision: policy.Decision | None = None
         self._records: list[RunRecord] = []
         self._last_look: tuple[float, float] | None = None
@@ -156,6 +159,10 @@ class Engine:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._shutdown
 
     @property
     def alive(self) -> bool:
@@ -228,7 +235,7 @@ class Engine:
                         break
                     if not self._job.stop_requested:
                         self._stop_job("monitor shutting down")
-                timeout = self._look()
+                timeout = self._guarded_look()
                 with self._cond:
                     if not self._queue and not (self._shutdown and not shutting_down):
                         self._cond.wait(timeout)
@@ -945,11 +952,28 @@ class Engine:
             version=__version__,
         )
 
+    def _guarded_look(self) -> float:
+        """A bug met while planning is logged and retried, never the end of backups."""
+        try:
+            timeout = self._look()
+        except Exception as exc:
+            text = f"{exc.__class__.__name__}: {exc}"
+            if text != self._look_error:
+                log.exception("planning the next backup failed; trying again in a minute")
+            self._look_error = text
+            return LOOK_RETRY
+        if self._look_error is not None:
+            log.info("planning works again")
+            self._look_error = None
+        return timeout
+
     def _warnings(self) -> list[str]:
         """Problems that do not stop backups but that the user should fix."""
         from restic_monitor import logs
 
         out = list(self._env_warnings)
+        if self._look_error is not None:
+            out.append(f"internal error while planning backups ({self._look_error}); see the log")
         if logs.problem():
             out.append(str(logs.problem()))
         if self._log_problem:
