@@ -561,3 +561,15 @@ def test_a_bug_while_planning_is_reported_and_retried_not_the_end_of_backups(
     engine.wake()
     wait_until(lambda: rig.status()["warnings"] == [], timeout=10)
     assert engine.backup().wait(20).outcome == "success"
+
+
+def test_a_helper_that_outlives_restic_does_not_hold_the_run_open(rig: Rig) -> None:
+    rig.fake.plan(helper_sleep=25)
+    engine = rig.start(automatic=False)
+    began = time.monotonic()
+
+    record = engine.backup().wait(30)
+
+    assert record.outcome == "success"
+    assert time.monotonic() - began < 15
+    assert record.duration is not None and record.duration < 15

@@ -17,7 +17,9 @@ import contextlib
 import json
 import logging
 import os
+import select
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 TAIL_LINES = 50
 MAX_LINE_BYTES = 64 * 1024
 CHUNK_BYTES = 256 * 1024
+#: How long restic's output may stay open after restic has ended (a helper still holds it).
+PIPE_GRACE = 5.0
+#: select() works on pipes everywhere but on Windows.
+_CAN_POLL_PIPES = sys.platform != "win32"
 PROGRESS_PARSE_INTERVAL = 0.2
 PROGRESS_LOG_INTERVAL = 10.0
 DEFAULT_KILL_AFTER = 30.0
@@ -309,7 +315,24 @@ class ResticRun:
         last_status: bytes | None = None
         last_parse = 0.0
         last_logged = time.monotonic()
+        exited_at: float | None = None
         while True:
+            if _CAN_POLL_PIPES:
+                # The pipe ends when every process holding it has closed it: a helper
+                # restic started (ssh, rclone, a password command) may outlive it.
+                # So check once a second whether restic itself is gone.
+                ready, _, _ = select.select([fd], [], [], 1.0)
+                if not ready:
+                    proc = self._proc
+                    if exited_at is None and proc is not None and proc.poll() is not None:
+                        exited_at = time.monotonic()
+                    if exited_at is not None and time.monotonic() - exited_at > PIPE_GRACE:
+                        log.warning(
+                            "restic has ended but a process it started still holds its "
+                            "output; not waiting for it"
+                        )
+                        break
+                    continue
             try:
                 chunk = os.read(fd, CHUNK_BYTES)
             except OSError:

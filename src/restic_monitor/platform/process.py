@@ -68,6 +68,10 @@ def graceful_stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def hard_kill(proc: subprocess.Popen[bytes]) -> None:
+    """Kill restic and, on POSIX, what it started (its own session, see popen_options)."""
+    if sys.platform != "win32" and proc.poll() is None:  # (the group id is restic's pid)
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
     if proc.poll() is None:
         with contextlib.suppress(OSError):
             proc.kill()
