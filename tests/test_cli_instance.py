@@ -569,3 +569,38 @@ def test_history_limit_must_be_a_positive_number(home: Home, value: str) -> None
 
     assert result.returncode == 2
     assert "--limit" in result.stderr
+
+
+def test_status_without_an_instance_does_not_ask_the_keyring(
+    home: Home, fake_restic: FakeRestic
+) -> None:
+    home.ensure()
+    home.settings_json.write_text(
+        json.dumps({"restic_exe": str(fake_restic.exe), "args": ["backup", "/data"]})
+    )
+    home.env_json.write_text(json.dumps({"RESTIC_PASSWORD": {"keyring": "no-such-entry-here"}}))
+    home.env_json.chmod(0o600)
+    env_before = cli_env()
+    env_before["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+    status = subprocess.run(
+        [sys.executable, "-m", "restic_monitor", "--home", str(home.root), "status", "--json"],
+        capture_output=True,
+        text=True,
+        env=env_before,
+        timeout=60,
+        check=False,
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "restic_monitor", "--home", str(home.root), "check"],
+        capture_output=True,
+        text=True,
+        env=env_before,
+        timeout=60,
+        check=False,
+    )
+
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert json.loads(status.stdout)["config_error"] is None
+    assert checked.returncode == 2  # check does look, and says what is missing
+    assert "no-such-entry-here" in checked.stdout + checked.stderr

@@ -573,3 +573,19 @@ def test_a_helper_that_outlives_restic_does_not_hold_the_run_open(rig: Rig) -> N
     assert record.outcome == "success"
     assert time.monotonic() - began < 15
     assert record.duration is not None and record.duration < 15
+
+
+def test_a_backup_waiting_for_an_unlock_fails_clearly_if_the_config_breaks_meanwhile(
+    rig: Rig,
+) -> None:
+    state.write_engine_state(rig.home, state.EngineState(unlock_needed=True))
+    rig.fake.plan(unlock_sleep=2)
+    engine = rig.start(automatic=False)
+    wait_until(lambda: "unlock" in [e[0] for e in rig.fake.events()], timeout=15)
+    ticket = engine.backup()
+    rig.home.settings_json.write_text('{"args": "not a list"}')
+    engine.reload()
+
+    with pytest.raises(EngineError, match="configuration is invalid"):
+        ticket.wait(20)
+    assert rig.fake.starts() == 0

@@ -211,7 +211,7 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
 
     from restic_monitor import logs
     from restic_monitor.daemon import control_handler
-    from restic_monitor.engine import Engine, EngineError
+    from restic_monitor.engine import ConfigInvalid, Engine, EngineError
     from restic_monitor.notify import LogNotifier
     from restic_monitor.platform.idle import UnknownIdle
 
@@ -263,9 +263,9 @@ def _backup_in_process(args: argparse.Namespace, home: Home) -> int:
                     record = ticket.wait(timeout=0.5)
                 except concurrent.futures.TimeoutError:
                     continue
-                except EngineError as exc:  # stopped before restic started
+                except EngineError as exc:  # stopped (or made impossible) before restic started
                     print(f"restic-monitor: {exc}", file=sys.stderr)
-                    return EXIT_INTERRUPTED
+                    return EXIT_USAGE if isinstance(exc, ConfigInvalid) else EXIT_INTERRUPTED
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -323,7 +323,7 @@ def cmd_pause(args: argparse.Namespace, home: Home) -> int:
     else:
         if seconds is None:
             try:
-                seconds = load_config(home).settings.pause_seconds
+                seconds = load_config(home, keyring=False).settings.pause_seconds
             except ConfigError:
                 seconds = 28800.0
         home.ensure()

@@ -379,7 +379,11 @@ def _required_hint(spec: SettingSpec) -> str:
     return "a value."
 
 
-def parse_env(data: Mapping[str, Any], path: Path, problems: list[Problem]) -> SecretEnv | None:
+def parse_env(
+    data: Mapping[str, Any], path: Path, problems: list[Problem], *, keyring: bool = True
+) -> SecretEnv | None:
+    """``keyring=False`` checks keyring references without asking the keyring (which may
+    prompt to be unlocked): for read-only commands that never run restic."""
     start = len(problems)
     values: dict[str, str] = {}
     for key, raw in data.items():
@@ -401,7 +405,7 @@ def parse_env(data: Mapping[str, Any], path: Path, problems: list[Problem]) -> S
             )
             continue
         if isinstance(value, dict):
-            resolved = _from_keyring(value, path, key, problems)
+            resolved = _from_keyring(value, path, key, problems, lookup=keyring)
             if resolved is None:
                 continue
             value = resolved
@@ -419,7 +423,7 @@ def parse_env(data: Mapping[str, Any], path: Path, problems: list[Problem]) -> S
 
 
 def _from_keyring(
-    value: dict[str, Any], path: Path, key: str, problems: list[Problem]
+    value: dict[str, Any], path: Path, key: str, problems: list[Problem], *, lookup: bool = True
 ) -> str | None:
     """``{"keyring": "NAME"}``: the value stored with ``restic-monitor secret set NAME``."""
     name = value.get("keyring")
@@ -433,6 +437,8 @@ def _from_keyring(
             )
         )
         return None
+    if not lookup:
+        return ""
     from restic_monitor.secrets_store import SecretStoreError, get_secret
 
     try:
@@ -471,18 +477,22 @@ def load_settings(home: Home, problems: list[Problem]) -> Settings | None:
     return parse_settings(data, home.settings_json, problems)
 
 
-def load_env(home: Home, problems: list[Problem]) -> SecretEnv | None:
+def load_env(home: Home, problems: list[Problem], *, keyring: bool = True) -> SecretEnv | None:
     data = _read_json_object(home.env_json, problems, secret=True)
     if data is None:
         return None
-    return parse_env(data, home.env_json, problems)
+    return parse_env(data, home.env_json, problems, keyring=keyring)
 
 
-def load_config(home: Home) -> Config:
-    """Load both files; raise :class:`ConfigError` listing every problem found."""
+def load_config(home: Home, *, keyring: bool = True) -> Config:
+    """Load both files; raise :class:`ConfigError` listing every problem found.
+
+    ``keyring=False``: keyring references are checked but not looked up, and
+    the environment is then not fit to run restic with.
+    """
     problems: list[Problem] = []
     settings = load_settings(home, problems)
-    env = load_env(home, problems)
+    env = load_env(home, problems, keyring=keyring)
     if env is not None:
         # The application log's filter masks these from now on, whatever logs them.
         from restic_monitor.logs import SECRETS

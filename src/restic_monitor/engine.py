@@ -51,6 +51,10 @@ class EngineError(Exception):
     """A command that cannot be carried out; the text is for the user."""
 
 
+class ConfigInvalid(EngineError):
+    """A command that needs a valid configuration met an invalid one."""
+
+
 @dataclass
 class Ticket:
     """A handle on one backup run, to wait for its outcome."""
@@ -470,8 +474,17 @@ class Engine:
         if job.backup:
             self._finish(job, job.result or self._lost_result(job))
         self._refresh_records()
-        if self._pending is not None and not self._shutdown and self._config is not None:
+        if self._pending is not None and not self._shutdown:
             pending, self._pending = self._pending, None
+            if self._config is None:  # became invalid meanwhile: say so, never hang
+                for waiter in pending.waiters:
+                    if not waiter.done():
+                        waiter.set_exception(
+                            ConfigInvalid(
+                                "the configuration is invalid; see `restic-monitor status`"
+                            )
+                        )
+                return
             pending.config = self._config
             self._start_job(pending)
 

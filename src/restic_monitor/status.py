@@ -136,7 +136,7 @@ def status_from_files(home: Home, now: float | None = None) -> dict[str, Any]:
     problems: list[str] = []
     settings: Settings | None = None
     try:
-        settings = load_config(home).settings
+        settings = load_config(home, keyring=False).settings
     except ConfigError as exc:
         problems = [str(p) for p in exc.problems]
     records = History(home.history_db).recent(25) if home.history_db.exists() else []
