@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from restic_monitor import restic
 from restic_monitor.paths import Home
 from restic_monitor.platform.terminal import (
     TerminalError,
     open_terminal,
     own_command,
     terminal_command,
+    windows_shell,
 )
 
 from .conftest import SECRET, FakeRestic, wait_until, write_config
@@ -75,13 +76,37 @@ def test_macos_uses_terminal_app(monkeypatch: pytest.MonkeyPatch) -> None:
     assert argv[2] == f'tell application "Terminal" to do script "{quoted}"'
 
 
-def test_windows_without_windows_terminal_runs_the_command_in_its_own_console(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("installed", "first"),
+    [
+        (("pwsh.exe", "powershell.exe"), "pwsh.exe"),
+        (("powershell.exe",), "powershell.exe"),
+        ((), "cmd.exe"),
+    ],
+)
+def test_windows_prefers_powershell_then_cmd_and_greets_with_names_only(
+    tmp_path: Path, installed: tuple[str, ...], first: str
 ) -> None:
-    monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setattr(shutil, "which", lambda *_a, **_k: None)
+    folder = _fake_bin(tmp_path / "bin", *installed)
+    env = {"PATH": str(folder), "COMSPEC": "cmd.exe", "RESTIC_PASSWORD": SECRET}
+    welcome = restic.shell_welcome(["RESTIC_PASSWORD", "RESTIC_REPOSITORY"])
 
-    assert terminal_command(COMMAND, {}) == COMMAND
+    argv = windows_shell(env, welcome)
+
+    assert Path(argv[0]).name == first
+    assert "RESTIC_PASSWORD, RESTIC_REPOSITORY" in argv[-1]
+    assert SECRET not in " ".join(argv)
+    if first != "cmd.exe":
+        assert argv[1:3] == ["-NoLogo", "-NoExit"]  # the window stays open for the user
+
+
+def test_the_shell_environment_has_the_values_and_restic_first_on_path() -> None:
+    env = restic.shell_env({"RESTIC_PASSWORD": SECRET}, "/opt/restic/bin/restic")
+
+    assert env["RESTIC_PASSWORD"] == SECRET
+    assert env["PATH"].split(os.pathsep)[0] == "/opt/restic/bin"
+    assert env["RESTIC_MONITOR_SHELL"] == "1"
+    assert "RESTIC_PASSWORD" not in os.environ  # never put into our own environment
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell script as terminal")

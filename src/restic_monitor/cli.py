@@ -541,18 +541,14 @@ def cmd_secret(args: argparse.Namespace, home: Home) -> int:
 
 def cmd_shell(args: argparse.Namespace, home: Home) -> int:
     config = _load_config_or_fail(home)
-    env = restic.child_env(config.env)
-    exe = config.settings.resolve_restic()
-    if exe:
-        env["PATH"] = os.path.dirname(exe) + os.pathsep + env.get("PATH", "")
-    env["RESTIC_MONITOR_SHELL"] = "1"
+    env = restic.shell_env(config.env, config.settings.resolve_restic())
+    welcome = restic.shell_welcome(config.env)
     if sys.platform == "win32":
-        shell = [os.environ.get("COMSPEC", "cmd.exe")]
-    else:
-        shell = [os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"]
-    names = ", ".join(sorted(config.env)) or "no variables"
-    print(f"restic environment loaded ({names}). Try `restic snapshots`; type exit to leave.")
-    return _run_child(shell, env)
+        from restic_monitor.platform.terminal import windows_shell
+
+        return _run_child(windows_shell(env, welcome), env)
+    print(welcome)
+    return _run_child([os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"], env)
 
 
 def cmd_restic(args: argparse.Namespace, home: Home) -> int:

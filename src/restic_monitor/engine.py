@@ -164,6 +164,11 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def config(self) -> Config | None:
+        """The configuration in force (None while it is invalid); any thread."""
+        with self._view_lock:
+            return self._config
+
     @property
     def shutting_down(self) -> bool:
         return self._shutdown

@@ -230,6 +230,21 @@ def child_env(env: Mapping[str, str], base: Mapping[str, str] | None = None) -> 
     return merged
 
 
+def shell_env(env: Mapping[str, str], exe: str | None) -> dict[str, str]:
+    """The restic shell's environment: env.json, restic's folder first on PATH, a marker."""
+    merged = child_env(env)
+    if exe:
+        merged["PATH"] = os.path.dirname(exe) + os.pathsep + merged.get("PATH", "")
+    merged["RESTIC_MONITOR_SHELL"] = "1"
+    return merged
+
+
+def shell_welcome(names: Iterable[str]) -> str:
+    """The line a restic shell starts with: variable names only, never values."""
+    shown = ", ".join(sorted(names)) or "no variables"
+    return f"restic environment loaded ({shown}). Try `restic snapshots`; type exit to leave."
+
+
 def no_window_flags() -> int:
     """Creation flags that keep a console window from flashing up on Windows."""
     if sys.platform == "win32":

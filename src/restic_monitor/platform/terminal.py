@@ -1,7 +1,12 @@
-"""Opening a new terminal window that runs a command (for "Open restic shell").
+"""Opening a new terminal window with the restic environment (for "Open restic shell").
 
-The command is restic-monitor's own ``shell``, which reads env.json itself:
-no secret ever appears on a command line or in a temporary file.
+On Linux and macOS a terminal emulator runs restic-monitor's own ``shell``,
+which reads env.json itself. On Windows the shell (PowerShell, else cmd) is
+started straight into a console window of its own with the environment
+given to it: a windowed (frozen) restic-monitor has no console to lend, and
+Windows shows the new console in the user's default terminal (Windows
+Terminal where that is the default). Either way no secret ever appears on
+a command line or in a temporary file.
 """
 
 from __future__ import annotations
@@ -43,15 +48,30 @@ def own_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "restic_monitor", *args]
 
 
+def windows_shell(env: dict[str, str], welcome: str | None = None) -> list[str]:
+    """The interactive shell on Windows: PowerShell 7, Windows PowerShell, else cmd.
+
+    ``welcome`` (no secrets in it: it is on the command line) is shown first.
+    """
+    path = env.get("PATH")
+    for name in ("pwsh.exe", "powershell.exe"):
+        found = shutil.which(name, path=path)
+        if found:
+            argv = [found, "-NoLogo", "-NoExit"]
+            if welcome:
+                text = welcome.replace("'", "''")
+                argv += ["-Command", f"Write-Host '{text}'"]
+            return argv
+    cmd = env.get("COMSPEC") or "cmd.exe"
+    if welcome:
+        return [cmd, "/K", "echo " + welcome.replace("&", "^&").replace("|", "^|")]
+    return [cmd]
+
+
 def terminal_command(command: Sequence[str], env: dict[str, str] | None = None) -> list[str]:
-    """The argv that opens a terminal running ``command`` on this system."""
+    """The argv that opens a terminal running ``command`` (Linux, BSD, macOS)."""
     env = dict(os.environ if env is None else env)
     command = list(command)
-    if sys.platform == "win32":
-        wt = shutil.which("wt.exe")
-        if wt:
-            return [wt, "-w", "new", "new-tab", "--title", "restic shell", *command]
-        return command  # started with CREATE_NEW_CONSOLE: a console window of its own
     if sys.platform == "darwin":
         script = " ".join(shlex.quote(a) for a in command)
         apple = script.replace("\\", "\\\\").replace('"', '\\"')
@@ -80,19 +100,29 @@ def terminal_command(command: Sequence[str], env: dict[str, str] | None = None) 
 
 
 def open_terminal(command: Sequence[str]) -> None:
-    """Open a new terminal window running ``command`` and return at once."""
+    """Open a new terminal window running ``command`` and return at once (not Windows)."""
     argv = terminal_command(command)
-    flags = 0
-    if sys.platform == "win32":  # pragma: no cover - Windows only
-        flags = subprocess.CREATE_NEW_CONSOLE
     try:
         subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            start_new_session=sys.platform != "win32",
-            creationflags=flags,
+            start_new_session=True,
         )
+    except OSError as exc:
+        raise TerminalError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None
+
+
+def open_windows_shell(env: dict[str, str], welcome: str) -> None:  # pragma: no cover
+    """A console window running the shell with ``env`` (Windows only).
+
+    No redirections: the shell must use the new console, not inherited handles.
+    """
+    argv = windows_shell(env, welcome)
+    if sys.platform != "win32":
+        raise TerminalError("a Windows console is only available on Windows")
+    try:
+        subprocess.Popen(argv, env=env, creationflags=subprocess.CREATE_NEW_CONSOLE)
     except OSError as exc:
         raise TerminalError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None

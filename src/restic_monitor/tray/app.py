@@ -23,13 +23,18 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCursor, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
-from restic_monitor import __version__
+from restic_monitor import __version__, restic
 from restic_monitor.daemon import Daemon
 from restic_monitor.engine import EngineError
 from restic_monitor.notify import DesktopNotifier, LogNotifier, MultiNotifier, Notice
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource
-from restic_monitor.platform.terminal import TerminalError, open_terminal, own_command
+from restic_monitor.platform.terminal import (
+    TerminalError,
+    open_terminal,
+    open_windows_shell,
+    own_command,
+)
 from restic_monitor.tray import icons
 from restic_monitor.tray.view import Action, Entry, IconState, TrayView, stopped_view, tray_view
 
@@ -299,11 +304,21 @@ class TrayApp(QObject):
 
         def work() -> None:
             try:
-                open_terminal(own_command("--home", str(self.home.root), "shell"))
+                if sys.platform == "win32":
+                    self._open_windows_shell()
+                else:
+                    open_terminal(own_command("--home", str(self.home.root), "shell"))
             except TerminalError as exc:
                 self._message("Cannot open a terminal", str(exc), "failure")
 
         threading.Thread(target=work, name="tray-shell", daemon=True).start()
+
+    def _open_windows_shell(self) -> None:
+        config = self.engine.config()
+        if config is None:
+            raise TerminalError("the configuration is invalid; fix it first (see the menu)")
+        env = restic.shell_env(config.env, config.settings.resolve_restic())
+        open_windows_shell(env, restic.shell_welcome(config.env))
 
     def _open_folder(self, folder: Any) -> None:
         def work() -> None:
