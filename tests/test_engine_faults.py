@@ -589,3 +589,36 @@ def test_a_backup_waiting_for_an_unlock_fails_clearly_if_the_config_breaks_meanw
     with pytest.raises(EngineError, match="configuration is invalid"):
         ticket.wait(20)
     assert rig.fake.starts() == 0
+
+
+@pytest.mark.parametrize("wanted", [False, True])
+def test_success_is_announced_only_when_notify_success_is_set(rig: Rig, wanted: bool) -> None:
+    rig.configure(notify_success=wanted)
+    engine = rig.start(automatic=False)
+
+    assert engine.backup().wait(20).outcome == "success"
+
+    successes = [n for n in rig.notifier.notices if n.kind == "success"]
+    if wanted:
+        assert [n.title for n in successes] == ["Backup completed"]
+        assert "snapshot fa4e0001: 2 new, 1 changed" in successes[0].body
+    else:
+        assert successes == []
+
+
+def test_a_failure_notice_carries_the_reason_and_restics_last_lines_masked(rig: Rig) -> None:
+    rig.fake.plan(
+        exit=1,
+        lines=[
+            f"Fatal: unable to open repository at /srv/{SECRET}",
+            "the last line restic printed",
+        ],
+    )
+    engine = rig.start(automatic=False)
+
+    assert engine.backup().wait(20).outcome == "failed"
+
+    failures = [n for n in rig.notifier.notices if n.kind == "failure"]
+    assert [n.title for n in failures] == ["Backup failed"]
+    assert "the last line restic printed" in failures[0].body
+    assert SECRET not in failures[0].body

@@ -116,10 +116,10 @@ def test_tray_drives_backups_pause_and_history_on_a_real_desktop(
         assert icon_seconds < 15
 
         # Never backed up: the warning reaches the desktop's notification service.
-        time.sleep(1.0)
-        desktop.screenshot(shots / "no-backup-warning.png", CROP)
         notices = wait_until(desktop.notifications, timeout=15)
         assert notices[0]["summary"] == "No recent backup"
+        time.sleep(0.5)  # the notification is in history as soon as shown; let it paint
+        desktop.screenshot(shots / "no-backup-warning.png", CROP)
 
         # Back up now, from the menu.
         _open_menu(desktop)

@@ -349,3 +349,23 @@ def test_rebuilding_the_menu_does_not_keep_old_submenus(tray: Any, qtbot: Any) -
     qtbot.wait(100)  # deleteLater runs in the event loop
 
     assert len(tray.menu.findChildren(QMenu)) <= 1
+
+
+def test_a_failed_backup_reaches_the_desktop_with_reason_and_last_lines(
+    tray: Any, qtbot: Any, fake_restic: FakeRestic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
+    shown: list[tuple[str, str, str]] = []
+    monkeypatch.setattr(
+        tray, "_message", lambda title, body, kind: shown.append((title, body, kind))
+    )
+    fake_restic.plan(exit=1, lines=["Fatal: wrong password or no key found"])
+
+    tray.perform(Action.BACKUP)
+    qtbot.waitUntil(lambda: any(t == "Backup failed" for t, _b, _k in shown), timeout=15_000)
+
+    _title, body, kind = next(m for m in shown if m[0] == "Backup failed")
+    assert kind == "failure"
+    assert "Fatal: wrong password or no key found" in body
+    assert SECRET not in body
+    qtbot.waitUntil(lambda: tray._view.state is IconState.ERROR, timeout=10_000)
