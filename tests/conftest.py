@@ -347,6 +347,7 @@ _SLOW_MODULES = {"test_crash_recovery", "test_demo"}
 _LINUX_ONLY = {
     "test_x11_idle",
     "test_tray_desktop",
+    "test_tray_sni",
     "test_idle_dbus",
     "test_idle_wayland",
     "test_notify",
