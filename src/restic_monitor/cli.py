@@ -368,6 +368,10 @@ def cmd_reload(args: argparse.Namespace, home: Home) -> int:
     return EXIT_OK
 
 
+#: How long `check` waits for restic to open the repository.
+CHECK_TIMEOUT = 60.0
+
+
 def cmd_check(args: argparse.Namespace, home: Home) -> int:
     ok = True
     print(f"Home: {home.root}")
@@ -396,12 +400,24 @@ def cmd_check(args: argparse.Namespace, home: Home) -> int:
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=CHECK_TIMEOUT,
             creationflags=restic.no_window_flags(),
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        print(f"Repository: cannot check ({exc.__class__.__name__})")
+    except subprocess.TimeoutExpired as exc:
+        # restic 0.17+ retries an unreachable repository for up to 15 minutes.
+        print(
+            f"Repository: PROBLEM: no answer within {CHECK_TIMEOUT:.0f} s; the repository "
+            "may be unreachable (restic keeps retrying). What restic said so far:"
+        )
+        said = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else ""
+        said = said or (exc.stderr if isinstance(exc.stderr, str) else "")
+        lines = [redactor.text(restic.clean_line(x)) for x in said.splitlines() if x.strip()]
+        for line in lines[-3:] or ["(nothing)"]:
+            print(f"  {line}")
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"Repository: cannot check ({exc.strerror or exc})")
         return EXIT_FAILED
     if proc.returncode == 0:
         print("Repository: reachable, password accepted")
