@@ -176,6 +176,9 @@ def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> i
         daemon.engine.subscribe(
             lambda event, _data: daemon.stop_event.set() if event == "stopped" else None
         )
+        from restic_monitor.platform.process import release_free_memory
+
+        release_free_memory()  # what start-up freed need not stay resident all day
         if not daemon.engine.alive:
             daemon.stop_event.set()
         # Windows delivers Ctrl-C only between waits; elsewhere a signal ends any wait.

@@ -170,3 +170,20 @@ def stop_orphan(pid: int, started: float | None, timeout: float = 30.0) -> bool:
         pass
     wait_gone(pid, started, timeout)
     return True
+
+
+def release_free_memory() -> None:
+    """Return freed heap pages to the system (glibc keeps them otherwise).
+
+    A long-running tray allocates most of its memory while starting; what it
+    freed then would count against its resident size all day.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl): nothing to do
+        pass

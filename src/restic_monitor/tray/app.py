@@ -29,6 +29,7 @@ from restic_monitor.engine import EngineError
 from restic_monitor.notify import DesktopNotifier, LogNotifier, MultiNotifier, Notice
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource
+from restic_monitor.platform.process import release_free_memory
 from restic_monitor.platform.terminal import (
     TerminalError,
     open_terminal,
@@ -429,6 +430,8 @@ def run_tray_app(home: Home, idle_source: IdleSource) -> int:
     started = time.monotonic()
     _install_signal_handlers(tray)
     tray.start()
+    # Start-up frees much of what it allocated (imports, Qt's set-up); hand it back.
+    QTimer.singleShot(5000, release_free_memory)
     log.info("tray icon shown %.0f ms after start", (time.monotonic() - started) * 1000)
     code = app.exec()
     return int(code)
