@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -369,3 +370,25 @@ def test_a_failed_backup_reaches_the_desktop_with_reason_and_last_lines(
     assert "Fatal: wrong password or no key found" in body
     assert SECRET not in body
     qtbot.waitUntil(lambda: tray._view.state is IconState.ERROR, timeout=10_000)
+
+
+def test_the_qt_binding_keeps_its_references_to_true_false_and_none(qapp: QApplication) -> None:
+    """Every engine event crosses to the UI thread by Signal.emit, a few times a second
+    during a backup. PySide6 6.12.0 lost a reference to True on each emit, which ends
+    a long-running tray with "Fatal Python error: bool_dealloc"; such a version must
+    never be locked in."""
+    from PySide6.QtCore import QObject, Signal
+
+    class Bridge(QObject):
+        engine_event = Signal(str, object)
+        bare = Signal()
+
+    bridge = Bridge()
+    bridge.engine_event.connect(lambda _name, _data: None)
+    before = (sys.getrefcount(True), sys.getrefcount(False), sys.getrefcount(None))
+    for _ in range(200):
+        bridge.engine_event.emit("progress", {"running": True, "stalled": False, "pid": None})
+        bridge.bare.emit()
+    after = (sys.getrefcount(True), sys.getrefcount(False), sys.getrefcount(None))
+
+    assert after == before

@@ -96,6 +96,7 @@ class TrayApp(QObject):
         self._view: TrayView = tray_view(None)
         self._quitting = False
         self._windows: list[Any] = []
+        self._submenus: list[QMenu] = []
         #: Why the engine is not running (it could not start, or died), when so.
         self._stopped: str | None = None
         #: Problems of the tray's own parts that do not stop backups.
@@ -226,10 +227,11 @@ class TrayApp(QObject):
         if self.engine.alive and not self._quitting and self._stopped is None:
             self._status = self._current_status()
             self._view = tray_view(self._status)
-        for action in self.menu.actions():
-            sub = action.menu()
-            if sub is not None:  # clear() leaves submenus alive
-                sub.deleteLater()
+        # clear() leaves submenus alive. (They are tracked here rather than found with
+        # QAction.menu(), which in PySide6 6.12 loses a reference to None each call.)
+        for sub in self._submenus:
+            sub.deleteLater()
+        self._submenus = []
         self.menu.clear()
         self._fill(self.menu, self._view.menu)
 
@@ -239,6 +241,7 @@ class TrayApp(QObject):
                 menu.addSeparator()
             elif entry.children:
                 sub = menu.addMenu(entry.text)
+                self._submenus.append(sub)
                 self._fill(sub, entry.children)
             else:
                 text = entry.text if entry.action else entry.text.replace("&", "&&")
