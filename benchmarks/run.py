@@ -592,7 +592,7 @@ def bench_reaction(tmp: Path, runs: int) -> Result:
     finally:
         desk.stop()
 
-    # The Wayland protocols only say "idle for a second"; how late the start is depends
+    # The Wayland protocols only say "idle for half a second"; how late the start is depends
     # on where the last input falls against the engine's looks, so the input moves
     # through a whole 3-second cycle of them.
     wayland: list[float] = []
@@ -644,10 +644,10 @@ def bench_reaction(tmp: Path, runs: int) -> Result:
             "idle time can reach the threshold, then looks once; the figure includes starting "
             "the restic process (a stand-in that records its start time).",
             "Wayland: sway 'headless', the last input is a wtype key press, the source is the "
-            "compositor's idle protocol. The compositor reports idleness only once a second of "
-            "it has passed, so when the engine looks less than a second after the last input it "
-            "sees 0 and wakes again a full min_idle_seconds later: the start is then up to a "
-            "second late. The runs move the last input across the engine's cycle to show the "
+            "compositor's idle protocol. The compositor reports idleness only once half a second "
+            "of it has passed, so when the engine looks sooner than that after the last input it "
+            "sees 0 and wakes again a full min_idle_seconds later: the start is then up to half "
+            "a second late. The runs move the last input across the engine's cycle to show the "
             "spread, not only the best case.",
         ],
         summary,

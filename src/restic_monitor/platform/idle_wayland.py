@@ -6,7 +6,7 @@ wlroots (sway, Hyprland, labwc, river…) and KDE Plasma 6 offer
 idea as ``org_kde_kwin_idle``. Neither can be asked "how long has the user
 been idle?": a client registers a timeout and is told when the seat has been
 idle that long and when activity resumes. So this source registers a short
-timeout (one second) and keeps the time of the last "idle" event: the idle
+timeout (half a second) and keeps the time of the last "idle" event: the idle
 time is the time since then plus that second, and zero after "resumed".
 
 The wire protocol is small enough to speak directly over the compositor's
@@ -33,9 +33,10 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
-#: The registered timeout. Shorter would wake the compositor and us more
-#: often for nothing; longer makes "just became idle" later to see.
-TIMEOUT_MS = 1000
+#: The registered timeout: a backup can start up to this much after the
+#: threshold (the engine may look just before "idle" is reported). Shorter
+#: means an event pair for every shorter pause in typing, which costs little.
+TIMEOUT_MS = 500
 CONNECT_TIMEOUT = 2.0
 _HEADER = struct.Struct("=II")
 _DISPLAY_ID = 1
