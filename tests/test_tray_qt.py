@@ -29,15 +29,7 @@ from .conftest import SECRET, FakeRestic, write_config
 
 @pytest.fixture
 def tray(qapp: QApplication, home: Home, fake_restic: FakeRestic, tmp_path: Path) -> Any:
-    write_config(
-        home,
-        {"restic_exe": str(fake_restic.exe), "args": ["backup", "/data"], "min_idle_seconds": 300},
-        {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
-    )
-    idle = tmp_path / "idle"
-    idle.write_text("0")
-    app = TrayApp(qapp, home, FileIdle(idle), kill_after=2)
-    assert app.daemon.lock.acquire()
+    app = _tray_for(qapp, home, fake_restic, tmp_path)
     app.start()
     yield app
     if not app._quitting:
@@ -266,6 +258,7 @@ def test_tray_starts_with_an_invalid_configuration_and_shows_every_problem(
 
 
 def _tray_for(qapp: QApplication, home: Home, fake: FakeRestic, tmp_path: Path) -> TrayApp:
+    """A tray over a valid configuration with the fake restic, holding the lock, not started."""
     write_config(
         home,
         {"restic_exe": str(fake.exe), "args": ["backup", "/data"], "min_idle_seconds": 300},

@@ -393,6 +393,14 @@ def cmd_check(args: argparse.Namespace, home: Home) -> int:
     print(f"restic: {exe} (version {version or 'unknown'})")
     print(f"Backup command: {restic.mask_credentials(' '.join([exe, *settings.args]))}")
     redactor = restic.Redactor(config.env.secrets())
+
+    def masked_lines(output: str | bytes | None) -> list[str]:
+        """restic's lines, masked before anything reads them (a timeout gives bytes)."""
+        if isinstance(output, bytes):
+            output = output.decode("utf-8", "replace")
+        lines = (output or "").splitlines()
+        return [redactor.text(restic.clean_line(x)) for x in lines if x.strip()]
+
     try:
         proc = subprocess.run(
             [exe, "cat", "config"],
@@ -410,10 +418,7 @@ def cmd_check(args: argparse.Namespace, home: Home) -> int:
             f"Repository: PROBLEM: no answer within {CHECK_TIMEOUT:.0f} s; the repository "
             "may be unreachable (restic keeps retrying). What restic said so far:"
         )
-        said = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else ""
-        said = said or (exc.stderr if isinstance(exc.stderr, str) else "")
-        lines = [redactor.text(restic.clean_line(x)) for x in said.splitlines() if x.strip()]
-        for line in lines[-3:] or ["(nothing)"]:
+        for line in masked_lines(exc.stderr)[-3:] or ["(nothing)"]:
             print(f"  {line}")
         return EXIT_FAILED
     except OSError as exc:
@@ -423,7 +428,7 @@ def cmd_check(args: argparse.Namespace, home: Home) -> int:
         print("Repository: reachable, password accepted")
     else:
         ok = False
-        lines = [redactor.text(restic.clean_line(x)) for x in proc.stderr.splitlines() if x.strip()]
+        lines = masked_lines(proc.stderr)
         cls = restic.classify(proc.returncode, lines)
         print(f"Repository: PROBLEM: {cls.message}")
         for line in lines[-3:]:

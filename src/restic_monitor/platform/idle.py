@@ -12,7 +12,10 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from restic_monitor.platform.idle_dbus import DBusIdleSpec
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +140,7 @@ def auto_source() -> IdleSource:
         return UnknownIdle("macOS idle time unavailable: " + "; ".join(reasons))
     if _is_wayland_session():
         return _wayland_source()
-    reasons = []
+    reasons: list[str] = []
     if not os.environ.get("DISPLAY"):
         reasons.append("no X display (DISPLAY is not set)")
     else:
@@ -147,43 +150,43 @@ def auto_source() -> IdleSource:
             return X11Idle()
         except OSError as exc:
             reasons.append(f"x11: {exc}")
-    if os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("XDG_RUNTIME_DIR"):
-        from restic_monitor.platform.idle_dbus import first_working
+    from restic_monitor.platform.idle_dbus import ALL
 
-        dbus_source, dbus_reasons = first_working()
-        if dbus_source is not None:
-            return dbus_source
-        reasons.extend(dbus_reasons)
-    else:
-        reasons.append("no session D-Bus")
-    return UnknownIdle("no idle source answers (" + "; ".join(reasons) + ")")
+    return _dbus_source(ALL, reasons) or _unknown(reasons)
 
 
 def _wayland_source() -> IdleSource:
     """GNOME's and Cinnamon's monitors give the true idle time, so they come first;
     then the compositor's idle protocol; org.freedesktop.ScreenSaver last, since
     it answers in whole seconds and several desktops refuse it."""
-    from restic_monitor.platform.idle_dbus import CINNAMON, GNOME, SCREENSAVER, first_working
+    from restic_monitor.platform.idle_dbus import CINNAMON, GNOME, SCREENSAVER
     from restic_monitor.platform.idle_wayland import WaylandError, WaylandIdle
 
     reasons = ["Wayland session, so not XScreenSaver"]
-    have_bus = bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("XDG_RUNTIME_DIR"))
-    if have_bus:
-        source, why = first_working((GNOME, CINNAMON))
-        if source is not None:
-            return source
-        reasons.extend(why)
+    source = _dbus_source((GNOME, CINNAMON), reasons)
+    if source is not None:
+        return source
     try:
         return WaylandIdle()
     except WaylandError as exc:
         reasons.append(f"wayland: {exc}")
-    if have_bus:
-        source, why = first_working((SCREENSAVER,))
-        if source is not None:
-            return source
-        reasons.extend(why)
-    else:
-        reasons.append("no session D-Bus")
+    return _dbus_source((SCREENSAVER,), reasons) or _unknown(reasons)
+
+
+def _dbus_source(specs: tuple[DBusIdleSpec, ...], reasons: list[str]) -> IdleSource | None:
+    """The first of ``specs`` that answers on the session bus; why not goes to ``reasons``."""
+    if not (os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("XDG_RUNTIME_DIR")):
+        if "no session D-Bus" not in reasons:
+            reasons.append("no session D-Bus")
+        return None
+    from restic_monitor.platform.idle_dbus import first_working
+
+    source, why = first_working(specs)
+    reasons.extend(why)
+    return source
+
+
+def _unknown(reasons: list[str]) -> UnknownIdle:
     return UnknownIdle("no idle source answers (" + "; ".join(reasons) + ")")
 
 
