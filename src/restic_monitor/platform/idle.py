@@ -140,7 +140,7 @@ def auto_source() -> IdleSource:
         return UnknownIdle("macOS idle time unavailable: " + "; ".join(reasons))
     if _is_wayland_session():
         return _wayland_source()
-    reasons: list[str] = []
+    reasons = []
     if not os.environ.get("DISPLAY"):
         reasons.append("no X display (DISPLAY is not set)")
     else:
