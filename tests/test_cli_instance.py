@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from restic_monitor.control import ControlClient, ControlError
+from restic_monitor.isotime import parse_iso
 from restic_monitor.paths import Home
-from restic_monitor.state import parse_iso, read_pause
+from restic_monitor.state.files import read_pause
 
 from .conftest import (
     SECRET,
@@ -311,7 +312,7 @@ def test_sigterm_stops_a_running_backup_gracefully(
     assert code == 0
     events = [e[0] for e in fake_restic.events()]
     assert events.count("end") == 1, "restic must have ended before the monitor"
-    history = json.loads(cli(home, "history", "--json").stdout)
+    history = json.loads(cli(home, "history", "--json", "--kind", "backup").stdout)
     assert history[0]["outcome"] == "interrupted"
     assert not home.control_json.exists()
 
@@ -466,7 +467,7 @@ def test_run_without_qt_backs_up_headless(
     env["QT_QPA_PLATFORM"] = "offscreen"
     hide_qt = (
         "import sys; sys.modules['PySide6'] = None; "
-        "from restic_monitor.cli import main; sys.exit(main(sys.argv[1:]))"
+        "from restic_monitor.cli.main import main; sys.exit(main(sys.argv[1:]))"
     )
     argv = [sys.executable, "-c", hide_qt, "--home", str(home.root), "run"]
     status, stderr = _run_until_answering(home, [*argv, "--idle-source", "fixed:0"], env)

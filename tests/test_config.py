@@ -8,20 +8,10 @@ from typing import Any
 
 import pytest
 
-from restic_monitor.config import (
-    MAX_CONFIG_BYTES,
-    SETTINGS,
-    Config,
-    ConfigError,
-    Problem,
-    SecretEnv,
-    Settings,
-    example_env,
-    example_settings,
-    load_config,
-    parse_env,
-    parse_settings,
-)
+from restic_monitor.config.env import SecretEnv, parse_env
+from restic_monitor.config.files import MAX_CONFIG_BYTES, ConfigError, Problem
+from restic_monitor.config.profile import Config, example_env, example_settings, load_config
+from restic_monitor.config.settings import SETTINGS, Settings, parse_settings
 from restic_monitor.paths import Home
 
 SECRET = "s3cr3t-planted-value"

@@ -10,7 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from restic_monitor.config import SETTINGS, Config, ConfigError, load_config
+from restic_monitor.config.files import ConfigError
+from restic_monitor.config.profile import Config, load_config
+from restic_monitor.config.settings import SETTINGS
 from restic_monitor.paths import Home
 
 PLANTED = "zz-planted-secret-zz"

@@ -13,12 +13,21 @@ from typing import Any
 import psutil
 import pytest
 
-from restic_monitor import state
-from restic_monitor.engine import Engine, EngineError
+from restic_monitor.engine.host import Engine
+from restic_monitor.engine.scheduler import EngineError
+from restic_monitor.isotime import parse_iso
 from restic_monitor.notify import Notice
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import FileIdle
-from restic_monitor.status import format_status
+from restic_monitor.state.files import (
+    EngineState,
+    read_engine_state,
+    read_pause,
+    write_engine_state,
+    write_pause,
+)
+from restic_monitor.state.history import History, RunRecord
+from restic_monitor.status.text import format_status
 
 from .conftest import SECRET, FakeRestic, files_containing, wait_until, write_config
 
@@ -77,16 +86,16 @@ class Rig:
         assert self.engine is not None
         return self.engine.status()
 
-    def wait_finished_runs(self, count: int, timeout: float = 20) -> list[state.RunRecord]:
-        def done() -> list[state.RunRecord] | None:
+    def wait_finished_runs(self, count: int, timeout: float = 20) -> list[RunRecord]:
+        def done() -> list[RunRecord] | None:
             records = [r for r in self.engine_history() if r.ended is not None]
             return records if len(records) >= count else None
 
-        result: list[state.RunRecord] = wait_until(done, timeout=timeout)
+        result: list[RunRecord] = wait_until(done, timeout=timeout)
         return result
 
-    def engine_history(self) -> list[state.RunRecord]:
-        return state.History(self.home.history_db).recent(100)
+    def engine_history(self) -> list[RunRecord]:
+        return History(self.home.history_db).recent(100)
 
     def stop(self) -> None:
         if self.engine is not None:
@@ -153,8 +162,8 @@ def test_exit_1_with_restic_014_password_message_is_wrong_password_and_backs_off
     status = rig.status()
     assert status["reason"] == "backoff"
     assert status["consecutive_failures"] == 1
-    earliest = state.parse_iso(status["next_backup_earliest"])
-    assert 55 <= earliest - state.parse_iso(status["last_run"]["ended"]) <= 62
+    earliest = parse_iso(status["next_backup_earliest"])
+    assert 55 <= earliest - parse_iso(status["last_run"]["ended"]) <= 62
 
 
 @pytest.mark.parametrize(
@@ -208,7 +217,7 @@ def test_pause_stops_the_running_backup_and_persists(rig: Rig) -> None:
     records = rig.wait_finished_runs(1)
 
     assert records[0].outcome == "interrupted"
-    assert state.read_pause(rig.home) == pytest.approx(until, abs=1)
+    assert read_pause(rig.home) == pytest.approx(until, abs=1)
     text = rig.home.pause_until.read_text().strip()
     assert text[-6] in "+-" and text[-3] == ":", "ISO 8601 with a UTC offset"
     status = rig.status()
@@ -369,7 +378,7 @@ def test_invalid_configuration_is_an_error_state_that_recovers_when_fixed(rig: R
 
 
 def test_unfinished_run_after_a_crash_is_recorded_and_locks_are_cleared(rig: Rig) -> None:
-    history = state.History(rig.home.history_db)
+    history = History(rig.home.history_db)
     run_id = history.start(time.time() - 100, "idle")
     history.update(run_id, pid=999999)
 
@@ -379,7 +388,7 @@ def test_unfinished_run_after_a_crash_is_recorded_and_locks_are_cleared(rig: Rig
     record = next(r for r in history.recent(5) if r.id == run_id)
     assert record.outcome == "interrupted"
     assert record.reason == "monitor_stopped"
-    wait_until(lambda: not state.read_engine_state(rig.home).unlock_needed, timeout=10)
+    wait_until(lambda: not read_engine_state(rig.home).unlock_needed, timeout=10)
 
 
 def test_warning_notice_is_throttled_across_restarts(rig: Rig) -> None:
@@ -396,7 +405,7 @@ def test_warning_notice_is_throttled_across_restarts(rig: Rig) -> None:
 
 
 def test_no_warning_notice_while_paused_and_one_when_the_pause_ends(rig: Rig) -> None:
-    state.write_pause(rig.home, time.time() + 4)
+    write_pause(rig.home, time.time() + 4)
     rig.start()
     time.sleep(1.5)
 
@@ -442,7 +451,7 @@ def test_low_priority_runs_restic_niced(rig: Rig, low_priority: bool, extra: int
 def test_a_repeated_automatic_failure_notifies_once_per_streak(rig: Rig) -> None:
     rig.configure(min_seconds_between_backups=0)
     rig.fake.plan(exit=1, lines=["Fatal: wrong password or no key found"])
-    history = state.History(rig.home.history_db)
+    history = History(rig.home.history_db)
     # An earlier automatic run failed the same way, long enough ago for the backoff.
     earlier = history.start(time.time() - 7200, "idle")
     history.update(
@@ -487,7 +496,7 @@ def test_status_names_the_snapshot_of_the_last_success_after_a_failure(rig: Rig)
 
 
 def test_shutdown_interrupts_a_slow_unlock_and_leaves_it_for_the_next_start(rig: Rig) -> None:
-    state.write_engine_state(rig.home, state.EngineState(unlock_needed=True))
+    write_engine_state(rig.home, EngineState(unlock_needed=True))
     rig.fake.plan(unlock_sleep=60)
     engine = rig.start(automatic=False)
     wait_until(lambda: "unlock" in [e[0] for e in rig.fake.events()], timeout=15)
@@ -498,7 +507,7 @@ def test_shutdown_interrupts_a_slow_unlock_and_leaves_it_for_the_next_start(rig:
     assert time.monotonic() - began < 8
     assert not engine.alive
     assert "unlock-interrupted" in [e[0] for e in rig.fake.events()]
-    assert state.read_engine_state(rig.home).unlock_needed is True
+    assert read_engine_state(rig.home).unlock_needed is True
 
 
 def test_stop_reaches_the_unlock_after_a_failed_backup(rig: Rig) -> None:
@@ -514,7 +523,7 @@ def test_stop_reaches_the_unlock_after_a_failed_backup(rig: Rig) -> None:
     assert time.monotonic() - began < 8
     assert record.outcome == "failed"  # what restic said, not what the stop did
     assert "unlock-interrupted" in [e[0] for e in rig.fake.events()]
-    wait_until(lambda: state.read_engine_state(rig.home).unlock_needed, timeout=5)
+    wait_until(lambda: read_engine_state(rig.home).unlock_needed, timeout=5)
 
 
 def test_a_run_without_json_progress_is_never_called_stalled(rig: Rig) -> None:
@@ -578,7 +587,7 @@ def test_a_helper_that_outlives_restic_does_not_hold_the_run_open(rig: Rig) -> N
 def test_a_backup_waiting_for_an_unlock_fails_clearly_if_the_config_breaks_meanwhile(
     rig: Rig,
 ) -> None:
-    state.write_engine_state(rig.home, state.EngineState(unlock_needed=True))
+    write_engine_state(rig.home, EngineState(unlock_needed=True))
     rig.fake.plan(unlock_sleep=2)
     engine = rig.start(automatic=False)
     wait_until(lambda: "unlock" in [e[0] for e in rig.fake.events()], timeout=15)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from restic_monitor.config import ConfigError, load_config
+from restic_monitor.config.files import ConfigError
+from restic_monitor.config.profile import load_config
 from restic_monitor.paths import Home
 
 from .conftest import Repo, files_containing, require_tool, write_config

@@ -10,24 +10,23 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from restic_monitor.config import Settings
-from restic_monitor.policy import (
-    ACTIVITY_TOLERANCE,
+from restic_monitor.config.settings import Settings
+from restic_monitor.policy.backoff import (
     BACKOFF_CAP_SECONDS,
+    MIN_BACKOFF_BASE_SECONDS,
+    backoff_seconds,
+)
+from restic_monitor.policy.backup import (
     HOLD_MIN_PROBE,
     IDLE_UNKNOWN_RECHECK,
-    MIN_BACKOFF_BASE_SECONDS,
-    WARNING_NOTICE_INTERVAL,
     Decision,
     Facts,
-    FutureAnchor,
     Reason,
-    activity_seen,
-    backoff_seconds,
     decide,
     earliest_by_spacing,
-    warning_active,
 )
+from restic_monitor.policy.memory import ACTIVITY_TOLERANCE, FutureAnchor, activity_seen
+from restic_monitor.policy.warning import WARNING_NOTICE_INTERVAL, warning_active
 
 NOW = 1_700_000_000.0
 HOUR = 3600.0

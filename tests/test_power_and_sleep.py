@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from restic_monitor import policy
-from restic_monitor.config import Settings
-from restic_monitor.engine import Engine
+from restic_monitor.config.settings import Settings
+from restic_monitor.engine.host import Engine
 from restic_monitor.paths import Home
 from restic_monitor.platform import power
 from restic_monitor.platform.idle import FixedIdle
+from restic_monitor.policy.backup import POWER_RECHECK, Facts, Reason, decide
 
 from .conftest import SECRET, FakeRestic, wait_until, write_config
 from .dbus_service import FakeService, system_bus
@@ -29,27 +29,27 @@ SETTINGS = Settings(args=("backup", "/data"), min_idle_seconds=60, min_seconds_b
 
 
 def test_on_battery_blocks_automatic_backups_and_looks_again_in_a_minute() -> None:
-    facts = policy.Facts(now=NOW, idle=1000, on_battery=True, last_success=NOW - 10)
+    facts = Facts(now=NOW, idle=1000, on_battery=True, last_success=NOW - 10)
 
-    decision = policy.decide(SETTINGS, facts)
+    decision = decide(SETTINGS, facts)
 
     assert not decision.start
-    assert decision.reason is policy.Reason.ON_BATTERY
-    assert decision.wake_at == pytest.approx(NOW + policy.POWER_RECHECK)
+    assert decision.reason is Reason.ON_BATTERY
+    assert decision.wake_at == pytest.approx(NOW + POWER_RECHECK)
 
 
 def test_a_pause_is_reported_before_the_battery() -> None:
-    facts = policy.Facts(now=NOW, idle=1000, on_battery=True, paused_until=NOW + 600)
+    facts = Facts(now=NOW, idle=1000, on_battery=True, paused_until=NOW + 600)
 
-    assert policy.decide(SETTINGS, facts).reason is policy.Reason.PAUSED
+    assert decide(SETTINGS, facts).reason is Reason.PAUSED
 
 
 def test_missing_elevation_blocks_and_needs_no_timer() -> None:
-    facts = policy.Facts(now=NOW, idle=1000, needs_elevation=True, last_success=NOW - 10)
+    facts = Facts(now=NOW, idle=1000, needs_elevation=True, last_success=NOW - 10)
 
-    decision = policy.decide(SETTINGS, facts)
+    decision = decide(SETTINGS, facts)
 
-    assert decision.reason is policy.Reason.NEEDS_ELEVATION
+    assert decision.reason is Reason.NEEDS_ELEVATION
     assert decision.wake_at == pytest.approx(NOW - 10 + SETTINGS.no_backup_warning_seconds + 0.001)
 
 
@@ -101,7 +101,7 @@ def test_skip_on_battery_waits_for_mains_power(engine_on: Any, fake_restic: Fake
     time.sleep(1.5)
 
     assert fake_restic.starts() == 0
-    assert engine.status()["reason"] == "on_battery"
+    assert engine.status().reason == "on_battery"
 
     battery[0] = False
     engine.wake()
@@ -219,7 +219,7 @@ def test_after_a_clock_jump_the_engine_replans_from_the_new_time(
         engine.pause(3600)
         time.sleep(1.0)
         assert fake_restic.starts() == 0
-        assert engine.status()["reason"] == "paused"
+        assert engine.status().reason == "paused"
 
         offset[0] += 7200  # two hours of sleep: the pause ended meanwhile
         engine.wake()  # what the resume watcher does
@@ -227,6 +227,6 @@ def test_after_a_clock_jump_the_engine_replans_from_the_new_time(
         wait_until(lambda: fake_restic.starts() == 1, timeout=10)
         time.sleep(1.5)
         assert fake_restic.starts() == 1, "no second start after the jump"
-        assert engine.status()["paused"] is False
+        assert engine.status().paused is False
     finally:
         engine.shutdown(20)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from restic_monitor.isotime import parse_iso
 from restic_monitor.paths import Home
-from restic_monitor.state import parse_iso
 
 from .conftest import (
     SECRET,

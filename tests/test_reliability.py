@@ -23,11 +23,13 @@ from typing import Any
 import psutil
 import pytest
 
-from restic_monitor import state
 from restic_monitor.control import ControlClient, ControlError, NoInstance, connect
-from restic_monitor.engine import Engine
+from restic_monitor.engine.host import Engine
+from restic_monitor.isotime import parse_iso
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import FixedIdle
+from restic_monitor.state.files import write_last_success
+from restic_monitor.state.history import History
 
 from .conftest import (
     SECRET,
@@ -189,8 +191,8 @@ def test_an_unusable_history_never_stops_backups_nor_allows_a_second_start(
         time.sleep(2)
         status = engine.status()
         assert fake_restic.starts() == 1, "spacing still holds without the database"
-        assert status["last_run"]["outcome"] == "success"
-        assert any("run history" in w for w in status["warnings"])
+        assert status.last_run is not None and status.last_run.outcome == "success"
+        assert any("run history" in w for w in status.warnings)
     finally:
         engine.shutdown(20)
 
@@ -357,7 +359,7 @@ def test_a_thousand_rapid_commands_never_start_two_restics_and_all_are_answered(
         commands=RAPID_COMMANDS,
         answered=answered,
         max_restic_at_once=peak[0],
-        runs=len(state.History(home.history_db).recent(RAPID_COMMANDS)),
+        runs=len(History(home.history_db).recent(RAPID_COMMANDS)),
         rss_growth_mb=round((after[0] - before[0]) / 1e6, 2),
         threads=[before[1], after[1]],
         open_files=[before[2], after[2]],
@@ -366,7 +368,7 @@ def test_a_thousand_rapid_commands_never_start_two_restics_and_all_are_answered(
     assert answered == RAPID_COMMANDS
     assert peak[0] == 1, f"{peak[0]} restic processes ran at once"
     assert fake_restic.max_concurrent() <= 1
-    runs = state.History(home.history_db).recent(RAPID_COMMANDS)
+    runs = History(home.history_db).recent(RAPID_COMMANDS)
     assert len(runs) >= 10, "the hammering must really start backups"
     assert all(r.ended is not None for r in runs)
     assert after[0] - before[0] < 8_000_000, f"memory grew {(after[0] - before[0]) / 1e6:.1f} MB"
@@ -403,7 +405,7 @@ def test_soak_of_idle_and_active_cycles_keeps_the_footprint_flat(
             time.sleep(0.5)
             samples.append(_footprint(daemon.proc.pid))
     wait_until(lambda: not _status(home)["running"], timeout=15)
-    history = state.History(home.history_db).recent(SOAK_CYCLES + 50)
+    history = History(home.history_db).recent(SOAK_CYCLES + 50)
 
     (rss_early, threads_early, fds_early), (rss_late, threads_late, fds_late) = samples
     report(
@@ -455,19 +457,20 @@ def test_a_clock_jumping_back_during_a_pause_keeps_the_pause(
 
     assert fake_restic.starts() == 0
     status = engine.status()
-    assert status["paused"] is True
-    assert state.parse_iso(status["paused_until"]) == pytest.approx(until, abs=1)
+    assert status.paused is True
+    assert status.paused_until is not None
+    assert parse_iso(status.paused_until) == pytest.approx(until, abs=1)
 
 
 def test_a_clock_jumping_back_does_not_silence_the_warning_for_the_jump(
     jumping_engine: Any, home: Home
 ) -> None:
-    state.write_last_success(home, time.time() - 100, "abc")
+    write_last_success(home, time.time() - 100, "abc")
     engine, offset = jumping_engine(min_idle_seconds=3600, no_backup_warning_seconds=5)
     offset[0] -= 86400  # a day back: the last success now lies in the future
     engine.wake()
 
-    wait_until(lambda: engine.status()["warning"], timeout=15)
+    wait_until(lambda: engine.status().warning, timeout=15)
 
 
 def test_no_double_start_when_the_clock_jumps_forward_mid_backup(

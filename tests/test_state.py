@@ -15,24 +15,21 @@ from typing import Any
 
 import pytest
 
+from restic_monitor.isotime import parse_iso, to_iso
 from restic_monitor.paths import Home
-from restic_monitor.state import (
+from restic_monitor.state.files import (
     MAX_STATE_BYTES,
     EngineState,
-    History,
-    RunRecord,
     atomic_write,
     clear_pause,
-    consecutive_failures,
-    parse_iso,
     read_engine_state,
     read_last_success,
     read_pause,
-    to_iso,
     write_engine_state,
     write_last_success,
     write_pause,
 )
+from restic_monitor.state.history import History, RunRecord, consecutive_failures, last_finished
 
 EPOCH_2030_UTC = 1_893_456_000.0  # 2030-01-01T00:00:00+00:00
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
@@ -454,12 +451,12 @@ def test_history_unfinished_and_last_finished(home: Home) -> None:
     h.update(a, ended=1.5, outcome="failed")
     h.update(b, ended=2.5, outcome="success", counted_success=True)
     assert [r.id for r in h.unfinished()] == [c]
-    last = h.last_finished()
+    last = last_finished(h.recent(20))
     assert last is not None
     assert last.id == b
     h.update(c, ended=3.5, outcome="interrupted")
     assert h.unfinished() == []
-    last = h.last_finished()
+    last = last_finished(h.recent(20))
     assert last is not None
     assert last.id == c
 
@@ -468,7 +465,7 @@ def test_history_empty(home: Home) -> None:
     h = History(home.history_db)
     assert h.recent() == []
     assert h.unfinished() == []
-    assert h.last_finished() is None
+    assert last_finished(h.recent(20)) is None
 
 
 def test_run_record_to_json_uses_iso_times() -> None:
@@ -645,7 +642,7 @@ def test_a_folder_in_place_of_the_marker_is_no_last_success(home: Home) -> None:
 def test_the_parts_of_a_remote_location_that_restic_prints_alone_are_masked(
     value: str, message: str
 ) -> None:
-    from restic_monitor.restic import Redactor
+    from restic_monitor.restic.masking import Redactor
 
     masked = Redactor([value]).text(message)
 

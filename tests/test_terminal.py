@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from restic_monitor import restic
 from restic_monitor.paths import Home
 from restic_monitor.platform.terminal import (
     TerminalError,
@@ -17,6 +16,7 @@ from restic_monitor.platform.terminal import (
     terminal_command,
     windows_shell,
 )
+from restic_monitor.restic.command import Restic, shell_welcome
 
 from .conftest import SECRET, FakeRestic, wait_until, write_config
 
@@ -89,7 +89,7 @@ def test_windows_prefers_powershell_then_cmd_and_greets_with_names_only(
 ) -> None:
     folder = _fake_bin(tmp_path / "bin", *installed)
     env = {"PATH": str(folder), "COMSPEC": "cmd.exe", "RESTIC_PASSWORD": SECRET}
-    welcome = restic.shell_welcome(["RESTIC_PASSWORD", "RESTIC_REPOSITORY"])
+    welcome = shell_welcome(["RESTIC_PASSWORD", "RESTIC_REPOSITORY"])
 
     argv = windows_shell(env, welcome)
 
@@ -101,7 +101,7 @@ def test_windows_prefers_powershell_then_cmd_and_greets_with_names_only(
 
 
 def test_the_shell_environment_has_the_values_and_restic_first_on_path() -> None:
-    env = restic.shell_env({"RESTIC_PASSWORD": SECRET}, "/opt/restic/bin/restic")
+    env = Restic("/opt/restic/bin/restic", {"RESTIC_PASSWORD": SECRET}).shell_env()
 
     assert env["RESTIC_PASSWORD"] == SECRET
     assert env["PATH"].split(os.pathsep)[0] == "/opt/restic/bin"

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import FileIdle
-from restic_monitor.state import History
+from restic_monitor.state.history import History
 from restic_monitor.tray import icons
 from restic_monitor.tray.app import TrayApp
 from restic_monitor.tray.view import Action, IconState, tray_view

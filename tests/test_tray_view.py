@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from restic_monitor.state import to_iso
+from restic_monitor.isotime import to_iso
 from restic_monitor.tray.view import (
     Action,
     IconState,

@@ -27,7 +27,7 @@ from typing import Any
 
 from restic_monitor.paths import Home
 from restic_monitor.platform import local_socket
-from restic_monitor.state import atomic_write
+from restic_monitor.state.files import atomic_write
 
 try:  # the constant-time comparison hmac.compare_digest uses when OpenSSL is absent;
     # importing hmac itself would map all of libcrypto into a process that only waits

@@ -17,14 +17,17 @@ from typing import Any
 
 from restic_monitor import __version__, logs
 from restic_monitor.control import ControlError, ControlServer
-from restic_monitor.engine import Engine, EngineError
+from restic_monitor.engine.host import Engine
+from restic_monitor.engine.queue import Cancelled
+from restic_monitor.engine.scheduler import EngineError
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_OK, EXIT_USAGE
 from restic_monitor.instance import InstanceLock, already_running_message
 from restic_monitor.notify import Notifier, headless_notifier
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource, make_idle_source
 from restic_monitor.platform.sleep import ResumeWatcher
-from restic_monitor.runner import DEFAULT_KILL_AFTER
+from restic_monitor.restic.runner import DEFAULT_KILL_AFTER
+from restic_monitor.status.model import RunInfo, to_json
 
 log = logging.getLogger(__name__)
 
@@ -38,48 +41,31 @@ def control_handler(
     """Map control requests onto engine commands."""
 
     def handle(command: str, args: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> Any:
+        profile = args.get("profile")
+        if profile is not None and not isinstance(profile, str):
+            raise ControlError(f"{command}: profile must be a string")
         try:
             if command == "ping":
                 return {"version": __version__}
             if command == "status":
-                return engine.status()
+                return engine.status(profile).to_json()
             if command == "backup":
-                ticket = engine.backup()
-                send({"event": "accepted", "already_running": ticket.already_running})
-                if not args.get("wait", True):
-                    return {"already_running": ticket.already_running, "waited": False}
-                last_sent = 0.0
-                while True:
-                    try:
-                        record = ticket.wait(timeout=PROGRESS_EVENT_INTERVAL)
-                        break
-                    except concurrent.futures.TimeoutError:
-                        pass
-                    now = time.monotonic()
-                    if args.get("progress", True) and now - last_sent >= PROGRESS_EVENT_INTERVAL:
-                        last_sent = now
-                        status = engine.status()
-                        send({"event": "progress", "progress": status.get("progress")})
-                return {
-                    "already_running": ticket.already_running,
-                    "waited": True,
-                    "run": record.to_json(),
-                }
+                return _backup(engine, profile, args, send)
             if command == "stop":
-                return {"stopped": engine.stop()}
+                return {"stopped": engine.stop(profile)}
             if command == "pause":
                 seconds = args.get("seconds")
                 if seconds is not None and (
                     isinstance(seconds, bool) or not isinstance(seconds, (int, float))
                 ):
                     raise ControlError("pause: seconds must be a number")
-                until = engine.pause(float(seconds) if seconds is not None else None)
+                until = engine.pause(float(seconds) if seconds is not None else None, profile)
                 return {"paused_until": until}
             if command == "resume":
-                engine.resume()
+                engine.resume(profile)
                 return {}
             if command == "reload":
-                return {"problems": engine.reload()}
+                return {"problems": engine.reload(profile)}
             if command == "shutdown":
                 request_shutdown()
                 return {}
@@ -88,6 +74,56 @@ def control_handler(
         raise ControlError(f"unknown command {command!r}")
 
     return handle
+
+
+def _backup(
+    engine: Engine,
+    profile: str | None,
+    args: dict[str, Any],
+    send: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """One profile's backup, or every profile's in turn; progress while waiting."""
+    tickets = [engine.backup(profile)] if profile is not None else engine.backup_all()
+    already = all(t.already_running for t in tickets)
+    send(
+        {
+            "event": "accepted",
+            "already_running": already,
+            "profiles": [t.profile for t in tickets],
+        }
+    )
+    if not args.get("wait", True):
+        return {"already_running": already, "waited": False, "runs": []}
+    runs: list[dict[str, Any]] = []
+    last_sent = 0.0
+    for ticket in tickets:
+        while True:
+            try:
+                record = ticket.wait(timeout=PROGRESS_EVENT_INTERVAL)
+                runs.append({"profile": ticket.profile, "run": to_json(RunInfo.of(record))})
+                break
+            except concurrent.futures.TimeoutError:
+                pass
+            except Cancelled as exc:
+                runs.append({"profile": ticket.profile, "cancelled": True, "error": str(exc)})
+                break
+            except EngineError as exc:
+                runs.append({"profile": ticket.profile, "error": str(exc)})
+                break
+            now = time.monotonic()
+            if args.get("progress", True) and now - last_sent >= PROGRESS_EVENT_INTERVAL:
+                last_sent = now
+                current = engine.status().current_job
+                if current is not None and current.kind == "backup":
+                    progress = to_json(current.progress) if current.progress else None
+                    send({"event": "progress", "profile": current.profile, "progress": progress})
+    first = runs[0] if runs else {}
+    return {
+        "already_running": already,
+        "waited": True,
+        "run": first.get("run"),
+        "runs": runs,
+    }
 
 
 class Daemon:

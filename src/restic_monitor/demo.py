@@ -23,10 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from restic_monitor import logs, restic, state
+from restic_monitor import logs
 from restic_monitor.notify import Notice
 from restic_monitor.paths import Home
-from restic_monitor.status import describe_run, exit_code_for, format_status
+from restic_monitor.restic.command import Restic
+from restic_monitor.state.files import atomic_write
+from restic_monitor.status.model import RunInfo
+from restic_monitor.status.text import describe_run, exit_code_for, format_status
 
 MIN_IDLE = 3
 BETWEEN = 15
@@ -83,7 +86,7 @@ def _make_sample(folder: Path) -> None:
 
 
 def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
-    from restic_monitor.engine import Engine
+    from restic_monitor.engine.host import Engine
 
     exe = shutil.which("restic")
     if exe is None:
@@ -104,7 +107,7 @@ def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
     try:
         home.ensure()
         _make_sample(sample)
-        state.atomic_write(home.env_json, json.dumps(env, indent=2).encode())
+        atomic_write(home.env_json, json.dumps(env, indent=2).encode())
         settings: dict[str, Any] = {
             "restic_exe": exe,
             "args": ["backup", str(sample)],
@@ -113,7 +116,7 @@ def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
             "no_backup_warning_seconds": 3600,
             "pause_seconds": 60,
         }
-        state.atomic_write(home.settings_json, json.dumps(settings, indent=2).encode())
+        atomic_write(home.settings_json, json.dumps(settings, indent=2).encode())
         out.say(f"demo home {home.root} (settings.json, env.json, logs/)")
         out.say(f"sample folder {sample}: 5 notes, 3 pictures")
         init = _restic(exe, env, "init")
@@ -126,7 +129,7 @@ def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
         user = SimulatedUser(USER_WORKS_FOR)
         engine = Engine(home, user, notifier=out)
         done = threading.Event()
-        finished: list[dict[str, Any]] = []
+        finished: list[RunInfo] = []
 
         def on_event(event: str, data: dict[str, Any]) -> None:
             if event == "started":
@@ -162,7 +165,7 @@ def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
                 done.clear()
                 round_no += 1
                 record = finished[-1]
-                if record.get("snapshot_id"):
+                if record.snapshot_id:
                     _verify_restore(out, exe, env, sample, root / f"restore-{round_no}")
                 if once:
                     print()
@@ -204,14 +207,7 @@ def _verify_restore(
 
 
 def _restic(exe: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [exe, *args],
-        env=restic.child_env(env),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return Restic(exe, env).command(*args).run()
 
 
 def _same_tree(a: Path, b: Path) -> bool:

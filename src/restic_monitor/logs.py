@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable
 
 from restic_monitor.paths import Home
-from restic_monitor.restic import Redactor
+from restic_monitor.restic.masking import Redactor
 
 LOG_MAX_BYTES = 1024 * 1024
 LOG_BACKUPS = 4  # at most 5 MiB of application log in all
@@ -25,11 +25,14 @@ class SecretFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
+        self._by_profile: dict[str, tuple[str, ...]] = {}
         self._redactor = Redactor(())
 
-    def update(self, secrets: Iterable[str]) -> None:
+    def update(self, secrets: Iterable[str], profile: str = "default") -> None:
+        """Mask ``secrets`` from now on: one profile's values, beside every other profile's."""
         with self._lock:
-            self._redactor = Redactor(secrets)
+            self._by_profile[profile] = tuple(secrets)
+            self._redactor = Redactor(v for values in self._by_profile.values() for v in values)
 
     def filter(self, record: logging.LogRecord) -> bool:
         with self._lock:

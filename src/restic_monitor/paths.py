@@ -1,23 +1,28 @@
-"""The app home and every file in it.
+"""The app home, its profiles, and every file in them.
 
 The names are those of the earlier Windows tool so that its users can point
-restic-monitor at their existing folder and keep going. Nothing here touches
-the disk on construction: creating folders is an explicit step
-(:meth:`Home.ensure`) so that read-only commands such as ``status`` never
-create a home as a side effect.
+restic-monitor at their existing folder and keep going: the files at the
+home's root are the profile ``default``, and further profiles live in
+``profiles/<name>/`` with the same layout. Nothing here touches the disk on
+construction: creating folders is an explicit step (:meth:`Home.ensure`) so
+that read-only commands such as ``status`` never create a home as a side
+effect.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 APP_NAME = "restic-monitor"
 HOME_ENV = "RESTIC_MONITOR_HOME"
+DEFAULT_PROFILE = "default"
+PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 # Unix socket paths are limited to ~108 bytes (104 on macOS); stay well below.
 _MAX_SOCKET_PATH = 100
@@ -40,8 +45,14 @@ def resolve_home(cli_home: str | os.PathLike[str] | None = None) -> Home:
     return Home(default_home())
 
 
-@dataclass(frozen=True)
-class Home:
+def valid_profile_name(name: str) -> bool:
+    return PROFILE_NAME.fullmatch(name) is not None
+
+
+class ProfileFiles:
+    """The files of one profile, laid out in its folder as the earlier tool did."""
+
+    name: str
     root: Path
 
     @property
@@ -51,10 +62,6 @@ class Home:
     @property
     def settings_json(self) -> Path:
         return self.root / "settings.json"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "lock"
 
     @property
     def pause_until(self) -> Path:
@@ -70,6 +77,42 @@ class Home:
         return self.root / "state.json"
 
     @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def last_log(self) -> Path:
+        return self.logs / "restic-last.log"
+
+    def exists(self) -> bool:
+        return self.settings_json.exists() or self.env_json.exists()
+
+    def ensure(self) -> None:
+        """Create the folder and its logs folder, private to the user."""
+        for folder in (self.root, self.logs):
+            _private_folder(folder)
+
+
+@dataclass(frozen=True)
+class ProfileHome(ProfileFiles):
+    """One profile's folder: its configuration, its state and its last restic log."""
+
+    name: str
+    root: Path
+
+
+@dataclass(frozen=True)
+class Home(ProfileFiles):
+    """The home folder: profile ``default`` at its root, the instance's files beside it."""
+
+    root: Path
+    name: str = field(default=DEFAULT_PROFILE, init=False, repr=False, compare=False)
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "lock"
+
+    @property
     def history_db(self) -> Path:
         return self.root / "history.sqlite3"
 
@@ -79,16 +122,52 @@ class Home:
         return self.root / "control.json"
 
     @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
     def app_log(self) -> Path:
         return self.logs / "restic-monitor.log"
 
     @property
-    def last_log(self) -> Path:
-        return self.logs / "restic-last.log"
+    def profiles_dir(self) -> Path:
+        return self.root / "profiles"
+
+    def profile(self, name: str) -> ProfileHome:
+        """The files of profile ``name`` (``default`` is the home's root)."""
+        if name == DEFAULT_PROFILE:
+            return ProfileHome(DEFAULT_PROFILE, self.root)
+        return ProfileHome(name, self.profiles_dir / name)
+
+    def profile_folders(self) -> tuple[list[str], list[str]]:
+        """(names of the profiles under ``profiles/``, folders there that are not profiles)."""
+        try:
+            entries = sorted(os.scandir(self.profiles_dir), key=lambda e: e.name)
+        except OSError:
+            return [], []
+        names: list[str] = []
+        ignored: list[str] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                continue
+            if entry.name == DEFAULT_PROFILE or not valid_profile_name(entry.name):
+                ignored.append(entry.name)
+            else:
+                names.append(entry.name)
+        return names, ignored
+
+    def profile_names(self) -> list[str]:
+        """Every profile of the home, ``default`` first.
+
+        ``default`` is there when the root holds its files, or when there is no
+        other profile (a fresh home then reports its missing settings.json).
+        """
+        names, _ignored = self.profile_folders()
+        if self.exists() or not names:
+            return [DEFAULT_PROFILE, *names]
+        return names
 
     def control_socket(self) -> Path:
         """A Unix socket path that fits the OS limit whatever the home's length.
@@ -110,10 +189,9 @@ class Home:
             candidate = Path("/tmp") / f"restic-monitor-{uid}" / f"{digest}.sock"  # noqa: S108
         return candidate
 
-    def ensure(self) -> None:
-        """Create the home and logs folders, private to the user."""
-        for folder in (self.root, self.logs):
-            folder.mkdir(parents=True, exist_ok=True)
-            if sys.platform != "win32":
-                with contextlib.suppress(OSError):
-                    folder.chmod(0o700)
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if sys.platform != "win32":
+        with contextlib.suppress(OSError):
+            folder.chmod(0o700)

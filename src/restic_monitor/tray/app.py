@@ -23,9 +23,9 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCursor, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
-from restic_monitor import __version__, restic
+from restic_monitor import __version__
 from restic_monitor.daemon import Daemon
-from restic_monitor.engine import EngineError
+from restic_monitor.engine.scheduler import EngineError
 from restic_monitor.notify import DesktopNotifier, LogNotifier, MultiNotifier, Notice
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource
@@ -206,7 +206,7 @@ class TrayApp(QObject):
             self.timer.start(interval)
 
     def _current_status(self) -> dict[str, Any]:
-        status = self.engine.status()
+        status = self.engine.status().to_json()
         if self._problems:
             status["warnings"] = [*status.get("warnings", []), *self._problems]
         return status
@@ -321,8 +321,10 @@ class TrayApp(QObject):
         config = self.engine.config()
         if config is None:
             raise TerminalError("the configuration is invalid; fix it first (see the menu)")
-        env = restic.shell_env(config.env, config.settings.resolve_restic())
-        open_windows_shell(env, restic.shell_welcome(config.env))
+        from restic_monitor.restic.command import Restic, shell_welcome
+
+        exe = config.settings.resolve_restic() or config.settings.restic_exe
+        open_windows_shell(Restic(exe, config.env).shell_env(), shell_welcome(config.env))
 
     def _open_folder(self, folder: Any) -> None:
         def work() -> None:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from restic_monitor import restic
-from restic_monitor.state import parse_iso
+from restic_monitor.humanize import human_duration
+from restic_monitor.isotime import parse_iso
+from restic_monitor.restic.output import Progress
 
 MAX_PROBLEMS_SHOWN = 8
 
@@ -128,7 +129,7 @@ def clock_time(when: float, now: float) -> str:
 def _progress_words(progress: dict[str, Any] | None) -> str:
     if not progress:
         return "starting"
-    return restic.Progress.from_json(progress).describe()
+    return Progress.from_json(progress).describe()
 
 
 def _short_reason(run: dict[str, Any]) -> str:
@@ -182,13 +183,13 @@ def tooltip(status: dict[str, Any] | None, now: float) -> str:
         progress = status.get("progress") or {}
         current = status.get("current_run") or {}
         if current.get("stalled"):
-            quiet = restic.human_duration(current.get("seconds_since_progress") or 0)
+            quiet = human_duration(current.get("seconds_since_progress") or 0)
             return f"Backing up — stalled, no progress for {quiet}"
         text = "Backing up"
         if progress.get("percent") is not None:
             text += f" {progress['percent']:.0f} %"
         if progress.get("eta_seconds"):
-            text += f" · ETA {restic.human_duration(progress['eta_seconds'])}"
+            text += f" · ETA {human_duration(progress['eta_seconds'])}"
         return text
     if state is IconState.PAUSED and status.get("paused_until"):
         return f"Paused until {clock_time(parse_iso(status['paused_until']), now)}"
@@ -245,7 +246,7 @@ def _status_entries(status: dict[str, Any], now: float) -> list[Entry]:
         )
         current = status.get("current_run") or {}
         if current.get("stalled"):
-            quiet = restic.human_duration(current.get("seconds_since_progress") or 0)
+            quiet = human_duration(current.get("seconds_since_progress") or 0)
             entries.append(Entry(f"⚠ Stalled: no progress for {quiet}", enabled=False))
         if current.get("stopping"):
             entries.append(Entry("Stopping…", enabled=False))

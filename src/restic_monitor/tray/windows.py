@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from restic_monitor import restic
-from restic_monitor.state import History, RunRecord, to_iso
+from restic_monitor.humanize import human_bytes, human_duration
+from restic_monitor.isotime import to_iso
+from restic_monitor.state.history import History, RunRecord
 
 HISTORY_LIMIT = 200
 FOLLOW_INTERVAL = 0.5
@@ -112,12 +113,12 @@ class HistoryChart(QWidget):
         painter.drawText(
             QRectF(2, rect.top() - 6, 46, 16),
             Qt.AlignmentFlag.AlignRight,
-            restic.human_bytes(max_added),
+            human_bytes(max_added),
         )
         painter.drawText(
             QRectF(rect.right() + 4, rect.top() - 6, 46, 16),
             Qt.AlignmentFlag.AlignLeft,
-            restic.human_duration(max_duration),
+            human_duration(max_duration),
         )
         first, last = self.records[0], self.records[-1]
         painter.drawText(
@@ -171,11 +172,11 @@ class HistoryWindow(QDialog):
         for row, record in enumerate(records):
             values = [
                 to_iso(record.started).replace("T", " ")[:19],
-                restic.human_duration(record.duration) if record.duration is not None else "-",
+                human_duration(record.duration) if record.duration is not None else "-",
                 record.outcome or "running",
                 "-" if record.files_new is None else f"{record.files_new:,}",
                 "-" if record.files_changed is None else f"{record.files_changed:,}",
-                "-" if record.data_added is None else restic.human_bytes(record.data_added),
+                "-" if record.data_added is None else human_bytes(record.data_added),
                 (record.snapshot_id or "-")[:8],
             ]
             for column, value in enumerate(values):

@@ -22,15 +22,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from restic_monitor import restic
+from restic_monitor.isotime import to_iso
 from restic_monitor.platform import process as osproc
-from restic_monitor.restic import Classification, Outcome, Progress, Redactor, Summary
-from restic_monitor.state import to_iso
+from restic_monitor.restic.command import ResticCommand
+from restic_monitor.restic.output import (
+    Progress,
+    Summary,
+    clean_line,
+    parse_status,
+    parse_summary,
+    readable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +57,9 @@ _STATUS_PREFIX = b'{"message_type":"status"'
 
 @dataclass
 class RunResult:
+    """What happened, as restic-monitor saw it; the job's kind judges what it means."""
+
     exit_code: int | None
-    classification: Classification
     started: float
     ended: float
     duration: float
@@ -61,10 +69,18 @@ class RunResult:
     log_problem: str | None = None
     stop_requested: bool = False
     hard_killed: bool = False
+    #: Why restic could not be started at all (None when it ran).
+    start_error: str | None = None
+    #: The run failed inside restic-monitor (a bug), not in restic.
+    internal_error: bool = False
+    #: restic's process ID while it ran (None when it never started).
+    pid: int | None = None
+    #: How long its JSON progress had not moved when it ended (None without JSON progress).
+    seconds_since_progress: float | None = None
 
     @property
-    def outcome(self) -> Outcome:
-        return self.classification.outcome
+    def started_restic(self) -> bool:
+        return self.pid is not None
 
 
 class _LogSink:
@@ -113,11 +129,9 @@ class ResticRun:
 
     def __init__(
         self,
-        argv: Sequence[str],
-        env: Mapping[str, str],
+        command: ResticCommand,
         *,
         log_path: Path | None,
-        redactor: Redactor,
         json_progress: bool = False,
         low_priority: bool = False,
         restic_version: str | None = None,
@@ -127,10 +141,11 @@ class ResticRun:
         clock: Callable[[], float] = time.time,
         on_start: Callable[[int, float | None], None] | None = None,
     ) -> None:
-        self.argv = list(argv)
-        self._env = dict(env)
+        self.argv = list(command.argv)
+        self._shown = command.shown()
+        self._env = command.env
         self._log_path = log_path
-        self._redactor = redactor
+        self._redactor = command.redactor
         self._json = json_progress
         self._low_priority = low_priority
         self._version = restic_version
@@ -238,15 +253,14 @@ class ResticRun:
             self.pid = proc.pid
         except _StoppedBeforeStart:
             sink.close()
-            return self._result(None, started, mono, sink, Outcome.INTERRUPTED)
+            return self._result(None, started, mono, sink)
         except OSError as exc:
             message = f"cannot start {self.argv[0]}: {exc.strerror or exc}"
             sink.write(f"# {message}\n".encode())
             sink.close()
             with self._lock:
                 self._tail.append(message)
-            cls = Classification(Outcome.ERROR, "cannot_start", message)
-            return self._result(None, started, mono, sink, classification=cls)
+            return self._result(None, started, mono, sink, start_error=message)
 
         try:
             assert proc.stdout is not None
@@ -265,11 +279,10 @@ class ResticRun:
         return self._result(code, started, mono, sink)
 
     def _header_bytes(self, started: float) -> bytes:
-        command = " ".join(_quote(a) for a in self.argv)
         lines = [
             f"# restic-monitor: run started {to_iso(started)}",
             f"# restic version: {self._version or 'unknown'}",
-            f"# command: {command}",
+            f"# command: {self._shown}",
         ]
         if self._header:
             lines.append(f"# {self._header}")
@@ -281,23 +294,17 @@ class ResticRun:
         started: float,
         mono: float,
         sink: _LogSink,
-        outcome: Outcome | None = None,
-        classification: Classification | None = None,
+        start_error: str | None = None,
     ) -> RunResult:
+        quiet = self.seconds_since_progress
         with self._lock:
             tail = list(self._tail)
             stop_requested = self._stop_requested
             hard_killed = self._hard_killed
             summary = self._summary
             progress = self._progress
-        if classification is None:
-            if outcome is Outcome.INTERRUPTED:
-                classification = restic.classify(None, stop_requested=True)
-            else:
-                classification = restic.classify(code, tail, stop_requested)
         return RunResult(
             exit_code=code,
-            classification=classification,
             started=started,
             ended=self._clock(),
             duration=time.monotonic() - mono,
@@ -307,6 +314,9 @@ class ResticRun:
             log_problem=sink.problem,
             stop_requested=stop_requested,
             hard_killed=hard_killed,
+            start_error=start_error,
+            pid=self.pid,
+            seconds_since_progress=quiet,
         )
 
     def _pump(self, pipe: IO[bytes], sink: _LogSink) -> None:
@@ -386,7 +396,7 @@ class ResticRun:
                 if text.startswith(("error:", "Fatal:")):
                     tail.append(text)
             else:
-                text = restic.clean_line(raw.decode("utf-8", "replace")).rstrip()
+                text = clean_line(raw.decode("utf-8", "replace")).rstrip()
                 if not text:
                     continue
                 tail.append(text)
@@ -401,18 +411,18 @@ class ResticRun:
         try:
             msg: Any = json.loads(raw)
         except ValueError:
-            return restic.clean_line(raw.decode("utf-8", "replace")).rstrip() or None
+            return clean_line(raw.decode("utf-8", "replace")).rstrip() or None
         if not isinstance(msg, dict):
             return None
         kind = msg.get("message_type")
         if kind == "status":
-            self._note_progress(restic.parse_status(msg))
+            self._note_progress(parse_status(msg))
             return None
         if kind == "summary":
-            summary = restic.parse_summary(msg)
+            summary = parse_summary(msg)
             with self._lock:
                 self._summary = summary
-        return restic.readable(msg)
+        return readable(msg)
 
     def _note_progress(self, progress: Progress) -> None:
         """Keep the newest progress; the stall clock restarts only when work advances.
@@ -438,7 +448,7 @@ class ResticRun:
             return None
         if not isinstance(msg, dict):
             return None
-        progress = restic.parse_status(msg)
+        progress = parse_status(msg)
         self._note_progress(progress)
         if self._on_progress is not None:
             try:
@@ -450,9 +460,3 @@ class ResticRun:
 
 class _StoppedBeforeStart(Exception):
     pass
-
-
-def _quote(arg: str) -> str:
-    if not arg or any(c in arg for c in " \t\"'"):
-        return json.dumps(arg)
-    return arg

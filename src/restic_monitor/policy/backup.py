@@ -1,9 +1,10 @@
-"""Pure decisions: should a backup start now, is a warning due, when to look again.
+"""Why a profile's automatic backup starts now, or why not, and when to look again.
 
-Everything here is a function of (settings, facts) with the current time
-passed in, so every rule can be tested exhaustively without clocks, threads
-or processes. The engine gathers the facts, calls :func:`decide`, acts on the
-answer and sleeps until ``wake_at``.
+This is the one place that answers "why did (or didn't) a backup start": a
+pure function of (settings, facts) with the current time passed in, so every
+rule is tested exhaustively without clocks, threads or processes. The engine
+gathers the facts per profile, calls :func:`decide`, acts on the answer and
+sleeps until the earliest ``wake_at`` of all its profiles.
 
 Times are wall-clock epochs (they are compared with persisted times such as
 the marker's mtime); durations measured by the engine use the monotonic clock.
@@ -12,20 +13,21 @@ the marker's mtime); durations measured by the engine use the monotonic clock.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from restic_monitor.config import Settings
+from restic_monitor.config.settings import Settings
+from restic_monitor.policy.backoff import backoff_seconds
+from restic_monitor.policy.warning import warning_state
 
-BACKOFF_CAP_SECONDS = 6 * 3600
-MIN_BACKOFF_BASE_SECONDS = 60
-WARNING_NOTICE_INTERVAL = 3600
 IDLE_UNKNOWN_RECHECK = 60.0
 #: How often to look again while on battery (power changes come without a signal here).
 POWER_RECHECK = 60.0
 #: While waiting for the user to come back after a stop, how often at least to look.
 HOLD_MIN_PROBE = 5.0
-#: How far below its expected value an idle reading must fall to count as user activity.
-ACTIVITY_TOLERANCE = 2.0
+#: After a stop, how long automatic backups wait where the idle source cannot see the user
+#: come back (``fixed:``, a server), and how long a backup that is only due because it is
+#: overdue (``backup_anyway_after_seconds``) waits in any case.
+STOP_HOLD_SECONDS = 3600.0
 
 
 class Reason(str, enum.Enum):
@@ -33,6 +35,7 @@ class Reason(str, enum.Enum):
 
     READY = "ready"
     RUNNING = "running"
+    QUEUED = "queued"
     CONFIG_ERROR = "config_error"
     PAUSED = "paused"
     IDLE_UNKNOWN = "idle_unknown"
@@ -40,6 +43,7 @@ class Reason(str, enum.Enum):
     TOO_SOON = "too_soon"
     BACKOFF = "backoff"
     WAITING_FOR_ACTIVITY = "waiting_for_activity"
+    HELD_AFTER_STOP = "held_after_stop"
     ON_BATTERY = "on_battery"
     NEEDS_ELEVATION = "needs_elevation"
 
@@ -50,6 +54,7 @@ class Reason(str, enum.Enum):
 _DESCRIPTIONS = {
     Reason.READY: "ready to back up",
     Reason.RUNNING: "a backup is running",
+    Reason.QUEUED: "waiting for another restic job of this home to finish",
     Reason.CONFIG_ERROR: "the configuration is invalid",
     Reason.PAUSED: "backups are paused",
     Reason.IDLE_UNKNOWN: "idle time is unknown on this system, so no automatic backups",
@@ -58,6 +63,8 @@ _DESCRIPTIONS = {
     Reason.BACKOFF: "waiting longer after failed backups",
     Reason.WAITING_FOR_ACTIVITY: "the last backup was stopped; waiting for you to come back "
     "and leave again",
+    Reason.HELD_AFTER_STOP: "the last backup was stopped; automatic backups wait an hour "
+    "(this idle source cannot tell when you come back)",
     Reason.ON_BATTERY: "on battery power (skip_on_battery is true)",
     Reason.NEEDS_ELEVATION: "--use-fs-snapshot needs administrator rights: start "
     "restic-monitor elevated (`restic-monitor install` sets that up) or remove the option",
@@ -69,17 +76,24 @@ class Facts:
     now: float
     idle: float | None
     running: bool = False
+    #: A job of this profile waits in the queue (another profile's job runs).
+    queued: bool = False
     config_ok: bool = True
     paused_until: float | None = None
     last_started: float | None = None
     last_ended: float | None = None
     last_success: float | None = None
     failures: int = 0
+    #: After a stop: waiting to see the user come back (idle sources that can see that).
     hold: bool = False
+    #: After a stop: when the user stopped the last backup (None: no stop to respect).
+    stopped_at: float | None = None
     last_warning_notice: float | None = None
     #: Whether the idle reading grows by itself while the user is away (False for
     #: a fixed value or a test file: then waiting cannot make it reach the threshold).
     idle_grows: bool = True
+    #: Whether the idle source can see the user at all (False for ``fixed:``).
+    idle_reports_activity: bool = True
     #: On battery while skip_on_battery is set.
     on_battery: bool = False
     #: The backup command cannot work in this process (--use-fs-snapshot, not elevated).
@@ -96,21 +110,9 @@ class Decision:
     next_backup_earliest: float | None
     warning: bool
     notify_warning: bool
-
-
-def backoff_seconds(settings: Settings, failures: int) -> float:
-    """The wait after ``failures`` consecutive automatic failures.
-
-    Doubles with each failure from the normal spacing (at least a minute, so a
-    spacing of 0 cannot turn a broken setup into a busy loop), capped at six
-    hours, but never shorter than the spacing the user asked for.
-    """
-    between = settings.min_seconds_between_backups
-    if failures <= 0:
-        return between
-    base = max(between, MIN_BACKOFF_BASE_SECONDS)
-    exponent = min(failures - 1, 30)
-    return max(between, min(base * (1 << exponent), BACKOFF_CAP_SECONDS))
+    #: The start is due only because no backup succeeded for backup_anyway_after_seconds:
+    #: it goes ahead while the user is active.
+    overdue: bool = False
 
 
 def earliest_by_spacing(settings: Settings, facts: Facts) -> float | None:
@@ -126,39 +128,35 @@ def earliest_by_spacing(settings: Settings, facts: Facts) -> float | None:
     return started + settings.min_seconds_between_backups
 
 
-def warning_active(settings: Settings, last_success: float | None, now: float) -> bool:
-    if last_success is None:
-        return True
-    return now - min(last_success, now) > settings.no_backup_warning_seconds
-
-
-def _warning(settings: Settings, facts: Facts) -> tuple[bool, bool, float | None]:
-    """(warning is on, a notice is due now, when to look again for warnings)."""
-    now = facts.now
-    if not warning_active(settings, facts.last_success, now):
-        assert facts.last_success is not None
-        due_at = min(facts.last_success, now) + settings.no_backup_warning_seconds
-        # A hair after the boundary so that the next look sees it as due.
-        return False, False, due_at + 0.001
-    paused = facts.paused_until is not None and facts.paused_until > now
-    if paused:
-        assert facts.paused_until is not None
-        return True, False, facts.paused_until + 0.001  # notices resume with the pause end
-    last = facts.last_warning_notice
-    if last is not None and last > now:
-        last = now  # clock went backwards: do not stay silent for the gap
-    if last is None or now - last >= WARNING_NOTICE_INTERVAL:
-        return True, True, now + WARNING_NOTICE_INTERVAL
-    return True, False, last + WARNING_NOTICE_INTERVAL
+def overdue_at(settings: Settings, facts: Facts) -> float | None:
+    """When the backup becomes due whatever the user does (None: never)."""
+    limit = settings.backup_anyway_after_seconds
+    if limit <= 0:
+        return None
+    if facts.last_success is None:
+        return facts.now
+    return min(facts.last_success, facts.now) + limit
 
 
 def decide(settings: Settings, facts: Facts, *, hold_probe: float | None = None) -> Decision:
     """Whether to start a backup now, why not, and when to look again."""
     now = facts.now
-    warning, notify, warn_wake = _warning(settings, facts)
+    warning, notify, warn_wake = warning_state(
+        settings,
+        now=now,
+        last_success=facts.last_success,
+        paused_until=facts.paused_until,
+        last_notice=facts.last_warning_notice,
+    )
     wakes: list[float] = [] if warn_wake is None else [warn_wake]
 
-    def result(start: bool, reason: Reason, wake: float | None, earliest: float | None) -> Decision:
+    def result(
+        start: bool,
+        reason: Reason,
+        wake: float | None,
+        earliest: float | None,
+        overdue: bool = False,
+    ) -> Decision:
         if wake is not None:
             wakes.append(wake)
         return Decision(
@@ -168,15 +166,19 @@ def decide(settings: Settings, facts: Facts, *, hold_probe: float | None = None)
             next_backup_earliest=earliest,
             warning=warning,
             notify_warning=notify,
+            overdue=overdue,
         )
 
     if not facts.config_ok:
         return result(False, Reason.CONFIG_ERROR, None, None)
     if facts.running:
         return result(False, Reason.RUNNING, None, None)
+    if facts.queued:
+        return result(False, Reason.QUEUED, None, None)
     if facts.needs_elevation:
         return result(False, Reason.NEEDS_ELEVATION, None, None)
 
+    # Conditions that hold whatever the user does, each with the time it ends.
     blockers: list[tuple[float, Reason]] = []
     paused = facts.paused_until is not None and facts.paused_until > now
     if paused:
@@ -187,7 +189,13 @@ def decide(settings: Settings, facts: Facts, *, hold_probe: float | None = None)
     spacing = earliest_by_spacing(settings, facts)
     if spacing is not None and spacing > now:
         blockers.append((spacing, Reason.BACKOFF if facts.failures > 0 else Reason.TOO_SOON))
+    stop_hold_end = facts.stopped_at + STOP_HOLD_SECONDS if facts.stopped_at is not None else None
+    time_held = stop_hold_end is not None and stop_hold_end > now
+    if time_held and not facts.idle_reports_activity:
+        assert stop_hold_end is not None
+        blockers.append((stop_hold_end, Reason.HELD_AFTER_STOP))
 
+    # The user's presence.
     min_idle = settings.min_idle_seconds
     if facts.idle is None:
         idle_reason: Reason | None = Reason.IDLE_UNKNOWN
@@ -201,75 +209,37 @@ def decide(settings: Settings, facts: Facts, *, hold_probe: float | None = None)
     else:
         idle_reason = None
         idle_ready_at = now
+
+    # Overdue: a backup starts although the user is there (never against a stop).
+    due_anyway = overdue_at(settings, facts)
+    if due_anyway is not None and not facts.hold:
+        if time_held:
+            assert stop_hold_end is not None
+            due_anyway = max(due_anyway, stop_hold_end)
+        if idle_reason is not None and (idle_ready_at is None or due_anyway < idle_ready_at):
+            idle_ready_at = due_anyway
+            if due_anyway <= now:
+                idle_reason = None
+    overdue = idle_reason is None and (facts.idle is None or facts.idle < min_idle)
+
     # No foreseeable start while waiting for the user to come back, or for a
     # reading that does not grow by itself.
-    foreseeable = idle_reason not in (Reason.WAITING_FOR_ACTIVITY, Reason.NOT_IDLE) or (
-        idle_ready_at is not None and idle_reason is Reason.NOT_IDLE
-    )
-
+    foreseeable = idle_ready_at is not None and idle_reason is not Reason.WAITING_FOR_ACTIVITY
     if blockers:
         # All conditions must hold at once: the earliest start is the latest blocker.
         until, reason = max(blockers, key=lambda b: b[0])
-        if idle_reason is Reason.IDLE_UNKNOWN:
-            return result(False, reason, min(until, now + IDLE_UNKNOWN_RECHECK), None)
-        earliest = until if idle_ready_at is None else max(until, idle_ready_at)
+        earliest = None if idle_ready_at is None else max(until, idle_ready_at)
+        if idle_reason is Reason.IDLE_UNKNOWN:  # the source may start answering meanwhile
+            return result(False, reason, min(until, now + IDLE_UNKNOWN_RECHECK), earliest)
+        if earliest is None:  # a reading that does not grow by itself
+            return result(False, reason, until, None)
         return result(False, reason, earliest, earliest if foreseeable else None)
-    if idle_reason is Reason.IDLE_UNKNOWN:
+    if idle_reason is Reason.IDLE_UNKNOWN and idle_ready_at is None:
         return result(False, Reason.IDLE_UNKNOWN, now + IDLE_UNKNOWN_RECHECK, None)
     if idle_reason is not None:
+        if idle_reason is Reason.IDLE_UNKNOWN:  # overdue later: look then, and every minute
+            assert idle_ready_at is not None
+            wake = min(idle_ready_at, now + IDLE_UNKNOWN_RECHECK)
+            return result(False, idle_reason, wake, idle_ready_at)
         return result(False, idle_reason, idle_ready_at, idle_ready_at if foreseeable else None)
-    return result(True, Reason.READY, None, now)
-
-
-class FutureAnchor:
-    """Pins persisted times that lie in the future to the moment they were first seen.
-
-    A time in the future means the clock went backwards (or was ahead when the
-    time was written). Measuring from "now" at every look would restart the
-    spacing, the backoff or the warning threshold at each look and block them
-    for the length of the jump; measuring from the first sighting lets them run
-    their normal course. This is the one piece of memory the decisions need,
-    kept apart so that :func:`decide` stays a pure function.
-    """
-
-    MAX_ENTRIES = 32
-
-    def __init__(self) -> None:
-        self._seen: dict[float, float] = {}
-
-    def __call__(self, value: float | None, now: float) -> float | None:
-        if value is None or value <= now:
-            return value
-        if value not in self._seen and len(self._seen) >= self.MAX_ENTRIES:
-            self._seen.pop(next(iter(self._seen)))
-        return self._seen.setdefault(value, now)
-
-    def facts(self, facts: Facts) -> Facts:
-        """``facts`` with every persisted time anchored."""
-        now = facts.now
-        return replace(
-            facts,
-            last_started=self(facts.last_started, now),
-            last_ended=self(facts.last_ended, now),
-            last_success=self(facts.last_success, now),
-            last_warning_notice=self(facts.last_warning_notice, now),
-        )
-
-
-def activity_seen(
-    idle_now: float | None,
-    idle_ref: float | None,
-    elapsed: float,
-    grows_on_its_own: bool,
-) -> bool:
-    """Whether the user touched the machine since a reference reading.
-
-    A real idle counter grows with time while nobody is there; a reading
-    clearly below what it would be without input means input happened. A
-    source that does not grow on its own (a test file) shows activity by its
-    value going down.
-    """
-    if idle_now is None or idle_ref is None:
-        return False
-    expected = idle_ref + (max(elapsed, 0.0) if grows_on_its_own else 0.0)
-    return idle_now < expected - ACTIVITY_TOLERANCE
+    return result(True, Reason.READY, None, now, overdue=overdue)

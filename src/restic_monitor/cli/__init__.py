@@ -1,0 +1,1 @@
+"""The command line: drives the running instance, or acts directly when none runs."""

@@ -1,0 +1,155 @@
+"""The commands that act on backups: status, stop, pause, resume, reload, history.
+
+Each talks to the running instance when there is one, and otherwise acts on
+the files of the home directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from restic_monitor.cli.common import CliError, call, chosen_profile, instance
+from restic_monitor.config.files import ConfigError
+from restic_monitor.config.profile import load_config
+from restic_monitor.durations import parse_duration
+from restic_monitor.exitcodes import EXIT_OK, EXIT_USAGE
+from restic_monitor.humanize import human_bytes, human_duration
+from restic_monitor.isotime import to_iso
+from restic_monitor.paths import Home
+from restic_monitor.state import files as state_files
+from restic_monitor.state.history import History
+from restic_monitor.status.files import status_from_files
+from restic_monitor.status.model import RunInfo, Status, to_json
+from restic_monitor.status.text import format_status
+
+DEFAULT_PAUSE = 28800.0
+
+
+def cmd_status(args: argparse.Namespace, home: Home) -> int:
+    profile = chosen_profile(args, home)
+    client = instance(home)
+    if client is not None:
+        status = Status.from_json(call(client, "status", {"profile": profile}))
+    else:
+        status = status_from_files(home, only=profile)
+    if args.json:
+        print(json.dumps(status.to_json(), indent=2))
+    else:
+        print(format_status(status))
+    return EXIT_USAGE if status.any_config_error else EXIT_OK
+
+
+def cmd_stop(args: argparse.Namespace, home: Home) -> int:
+    profile = chosen_profile(args, home)
+    client = instance(home)
+    result = call(client, "stop", {"profile": profile}) if client is not None else None
+    if result is None or not result.get("stopped"):
+        print("No backup is running.")
+        return EXIT_OK
+    print("Asked restic to stop; it is finishing cleanly.")
+    return EXIT_OK
+
+
+def _pause_seconds(args: argparse.Namespace) -> float | None:
+    if args.duration is None:
+        return None
+    try:
+        return parse_duration(args.duration)
+    except ValueError as exc:
+        raise CliError(f"pause --for: {exc}", EXIT_USAGE) from None
+
+
+def cmd_pause(args: argparse.Namespace, home: Home) -> int:
+    seconds = _pause_seconds(args)
+    profile = chosen_profile(args, home)
+    client = instance(home)
+    names = [profile] if profile is not None else home.profile_names()
+    if client is not None:
+        until = call(client, "pause", {"seconds": seconds, "profile": profile})["paused_until"]
+    else:
+        if seconds is None:
+            try:
+                paths = home.profile(names[0])
+                seconds = load_config(paths, keyring=False).settings.pause_seconds
+            except ConfigError:
+                seconds = DEFAULT_PAUSE
+        until = time.time() + seconds
+        for name in names:
+            paths = home.profile(name)
+            paths.ensure()
+            state_files.write_pause(paths, until)
+    which = f"of profile {profile} " if profile is not None else ""
+    print(f"Backups {which}paused until {to_iso(until)}.")
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace, home: Home) -> int:
+    profile = chosen_profile(args, home)
+    client = instance(home)
+    if client is not None:
+        call(client, "resume", {"profile": profile})
+    else:
+        for name in [profile] if profile is not None else home.profile_names():
+            state_files.clear_pause(home.profile(name))
+    print("Backups resumed." if profile is None else f"Backups of profile {profile} resumed.")
+    return EXIT_OK
+
+
+def cmd_reload(args: argparse.Namespace, home: Home) -> int:
+    profile = chosen_profile(args, home)
+    client = instance(home)
+    if client is not None:
+        problems = call(client, "reload", {"profile": profile})["problems"]
+    else:
+        problems = []
+        for name in [profile] if profile is not None else home.profile_names():
+            try:
+                load_config(home.profile(name))
+            except ConfigError as exc:
+                problems.extend(str(p) for p in exc.problems)
+    if problems:
+        import sys
+
+        print("The configuration is invalid:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    print("Configuration reloaded." if client else "Configuration is valid (no instance running).")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace, home: Home) -> int:
+    profile = chosen_profile(args, home)
+    records = []
+    if home.history_db.exists():
+        records = History(home.history_db).recent(args.limit, kind=args.kind, profile=profile)
+    if args.json:
+        print(json.dumps([to_json(RunInfo.of(r)) for r in records], indent=2))
+        return EXIT_OK
+    if not records:
+        print("No backups recorded yet.")
+        return EXIT_OK
+    several = len({(r.kind, r.profile) for r in records}) > 1 or any(
+        r.profile != "default" or r.kind != "backup" for r in records
+    )
+    extra = f"{'profile':<12} {'kind':<7} " if several else ""
+    print(
+        f"{'started':<25} {extra}{'duration':>9}  {'outcome':<11} {'new':>6} {'changed':>7} "
+        f"{'added':>10}  snapshot"
+    )
+    for r in records:
+        duration = human_duration(r.duration) if r.duration is not None else "-"
+        added = human_bytes(r.data_added) if r.data_added is not None else "-"
+        outcome = r.outcome or "running"
+        columns = f"{r.profile:<12} {r.kind:<7} " if several else ""
+        print(
+            f"{to_iso(r.started):<25} {columns}{duration:>9}  {outcome:<11} "
+            f"{_num(r.files_new):>6} {_num(r.files_changed):>7} {added:>10}  {r.snapshot_id or '-'}"
+        )
+    return EXIT_OK
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)

@@ -1,0 +1,220 @@
+"""The command line's parser and its one place that prints errors for the user."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from restic_monitor import __version__
+from restic_monitor.cli.backup import cmd_backup
+from restic_monitor.cli.commands import (
+    cmd_history,
+    cmd_pause,
+    cmd_reload,
+    cmd_resume,
+    cmd_status,
+    cmd_stop,
+)
+from restic_monitor.cli.common import CliError
+from restic_monitor.cli.setup import (
+    cmd_check,
+    cmd_init,
+    cmd_install,
+    cmd_secret,
+    cmd_uninstall,
+)
+from restic_monitor.cli.tools import cmd_demo, cmd_idle, cmd_restic, cmd_run, cmd_shell
+from restic_monitor.control import ControlError, NoAnswer
+from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_INTERRUPTED, EXIT_OK
+from restic_monitor.paths import resolve_home
+
+KINDS = ("backup", "unlock")
+
+
+def _profile_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--profile", metavar="NAME", help=what)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="restic-monitor",
+        description="Backs up with restic when you are away, and warns when backups stop.",
+    )
+    parser.add_argument(
+        "--home",
+        help="app home folder (default: the platform's user data dir; or RESTIC_MONITOR_HOME)",
+    )
+    parser.add_argument("--debug", action="store_true", help="verbose logs, also on the console")
+    parser.add_argument(
+        "--profile",
+        dest="global_profile",
+        metavar="NAME",
+        help="the profile a command acts on (also accepted after the command)",
+    )
+    parser.add_argument("--version", action="version", version=f"restic-monitor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    from restic_monitor.platform.idle import SPECS as idle_specs
+
+    def idle_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--idle-source",
+            metavar="SPEC",
+            help=f"{idle_specs} (or RESTIC_MONITOR_IDLE_SOURCE; default auto)",
+        )
+
+    p = sub.add_parser("run", help="run the monitor (default command)")
+    p.add_argument("--headless", action="store_true", help="no tray icon")
+    idle_option(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("status", help="show the backup status")
+    p.add_argument("--json", action="store_true")
+    _profile_option(p, "only this profile (default: all)")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("backup", help="back up now and wait for the outcome")
+    p.add_argument("--no-wait", action="store_true", help="return once the backup has started")
+    _profile_option(p, "back up this profile (default: every profile in turn)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("stop", help="stop the running backup gracefully")
+    _profile_option(p, "only this profile's jobs (default: all)")
+    p.set_defaults(func=cmd_stop)
+
+    p = sub.add_parser("pause", help="pause automatic backups")
+    p.add_argument(
+        "--for",
+        dest="duration",
+        metavar="DURATION",
+        help="e.g. 30m, 8h, 2d (default: pause_seconds)",
+    )
+    _profile_option(p, "pause this profile (default: all)")
+    p.set_defaults(func=cmd_pause)
+
+    p = sub.add_parser("resume", help="end a pause")
+    _profile_option(p, "resume this profile (default: all)")
+    p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("reload", help="re-read settings.json and env.json")
+    _profile_option(p, "only this profile (default: all)")
+    p.set_defaults(func=cmd_reload)
+
+    p = sub.add_parser("check", help="check configuration, restic and the repository")
+    idle_option(p)
+    _profile_option(p, "check this profile (default: every profile)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("init", help="write example settings.json and env.json")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    _profile_option(p, "write them for a new profile, in profiles/NAME/ (default: default)")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("install", help="start restic-monitor at login")
+    p.add_argument(
+        "--headless", action="store_true", help="as a background service without a tray (Linux)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="print what would be written and run")
+    p.set_defaults(func=cmd_install)
+
+    p = sub.add_parser("uninstall", help="stop starting at login (keeps configuration and data)")
+    p.add_argument("--dry-run", action="store_true", help="print what would be removed and run")
+    p.set_defaults(func=cmd_uninstall)
+
+    p = sub.add_parser("secret", help="store a secret in the system keyring for env.json")
+    p.add_argument("action", choices=["set", "delete"])
+    p.add_argument("name", help='the entry\'s name, used in env.json as {"keyring": "NAME"}')
+    p.set_defaults(func=cmd_secret)
+
+    p = sub.add_parser("shell", help="a shell with the restic environment, for restores")
+    _profile_option(p, "this profile's environment (default: default)")
+    p.set_defaults(func=cmd_shell)
+
+    p = sub.add_parser("restic", help="run restic with the configured environment", add_help=False)
+    p.add_argument("restic_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_restic)
+
+    p = sub.add_parser("history", help="recent runs (backups and maintenance)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=_positive_int, default=20, metavar="N")
+    p.add_argument("--kind", choices=KINDS, help="only jobs of this kind")
+    _profile_option(p, "only this profile's runs")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("idle", help="print the current idle time and its source")
+    p.add_argument("--json", action="store_true")
+    idle_option(p)
+    p.set_defaults(func=cmd_idle)
+
+    p = sub.add_parser("demo", help="a self-contained demonstration with a real repository")
+    p.add_argument("--once", action="store_true", help="exit after the first backup")
+    p.add_argument("--headless", action="store_true", help="no tray icon")
+    p.add_argument("--keep", action="store_true", help="keep the temporary home afterwards")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _split_restic_args(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """Everything after the ``restic`` command goes to restic untouched (``--help`` too).
+
+    A ``--profile NAME`` right after ``restic`` is ours (restic has no such option).
+    """
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("--home", "--profile"):
+            i += 2
+        elif arg.startswith(("--home=", "--profile=")) or arg == "--debug":
+            i += 1
+        else:
+            break
+    if i < len(argv) and argv[i] == "restic":
+        own, rest = argv[: i + 1], argv[i + 1 :]
+        if rest[:1] == ["--profile"] and len(rest) >= 2:
+            own, rest = [*own[:-1], "--profile", rest[1], "restic"], rest[2:]
+        elif rest and rest[0].startswith("--profile="):
+            own, rest = [*own[:-1], rest[0], "restic"], rest[1:]
+        return own, rest
+    return argv, None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, not {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    own, passthrough = _split_restic_args(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(own)
+    if args.command is None:
+        args = parser.parse_args([*own, "run"])
+    if passthrough is not None:
+        args.restic_args = passthrough
+    home = resolve_home(args.home)
+    try:
+        code: int = args.func(args, home)
+        return code
+    except CliError as exc:
+        print(f"restic-monitor: {exc}", file=sys.stderr)
+        return exc.code
+    except NoAnswer as exc:
+        print(f"restic-monitor: {exc}; see {home.app_log}", file=sys.stderr)
+        return EXIT_INSTANCE
+    except ControlError as exc:
+        print(f"restic-monitor: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The home's one line of restic jobs: at most one runs, the others wait their turn.
+
+Whatever the number of profiles and however fast commands arrive, the engine
+starts a job only when nothing runs, so no two restic processes of one home
+ever work at the same time (nor on the same repository).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from restic_monitor.state.history import RunRecord
+
+if TYPE_CHECKING:
+    from restic_monitor.config.profile import Config
+    from restic_monitor.engine.runner import RunHandle
+    from restic_monitor.jobs.base import RunPlan
+
+_ids = itertools.count(1)
+
+
+class Cancelled(Exception):
+    """The job was stopped or dropped before restic started: it never ran."""
+
+
+@dataclass(eq=False)
+class Job:
+    """One restic run of one kind for one profile, from queued to finished."""
+
+    kind: str
+    profile: str
+    trigger: str
+    waiters: list[concurrent.futures.Future[RunRecord]] = field(default_factory=list)
+    #: restic processes a crashed monitor left running, stopped before this job's restic.
+    orphans: tuple[tuple[int, float | None], ...] = ()
+    #: A crashed monitor's run whose PID was never recorded: its restic may still hold a
+    #: live lock, so stale locks stay to be cleared once more before the next backup.
+    keep_unlock_pending: bool = False
+    id: int = field(default_factory=lambda: next(_ids))
+    #: A backup that has had its turn of clearing stale locks first.
+    unlock_tried: bool = False
+    # --- while it runs ---
+    config: Config | None = None
+    run_id: int | None = None
+    started: float | None = None
+    plan: RunPlan | None = None
+    handle: RunHandle | None = None
+    stop_requested: bool = False
+    stall_noticed: bool = False
+
+    def describe(self) -> str:
+        return f"{self.kind} of profile {self.profile}"
+
+    def resolve(self, record: RunRecord) -> None:
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(record)
+
+    def fail(self, exc: Exception) -> None:
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_exception(exc)
+
+
+class JobQueue:
+    """Jobs waiting to run, in order; the running one is :attr:`current`."""
+
+    def __init__(self) -> None:
+        self._waiting: list[Job] = []
+        self.current: Job | None = None
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(list(self._waiting))
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def add(self, job: Job, *, first: bool = False) -> Job:
+        if first:
+            self._waiting.insert(0, job)
+        else:
+            self._waiting.append(job)
+        return job
+
+    def find(self, kind: str, profile: str) -> Job | None:
+        """A waiting job of that kind for that profile (there is at most one)."""
+        return next((j for j in self._waiting if j.kind == kind and j.profile == profile), None)
+
+    def has(self, profile: str) -> bool:
+        return any(j.profile == profile for j in self._waiting)
+
+    def drop(self, which: Callable[[Job], bool]) -> list[Job]:
+        dropped = [j for j in self._waiting if which(j)]
+        self._waiting = [j for j in self._waiting if not which(j)]
+        return dropped
+
+    def pop(self) -> Job | None:
+        return self._waiting.pop(0) if self._waiting else None

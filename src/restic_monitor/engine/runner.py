@@ -1,0 +1,113 @@
+"""Running a job's restic: the seam between the engine's decisions and real processes.
+
+The engine hands a :class:`RunPlan` to a :class:`JobRunner` and hears of the
+end through ``on_done``. :class:`ThreadRunner` runs the real restic in a
+thread of its own (which also reads restic's output, so restic never blocks
+on a full pipe); tests and benchmarks use
+:class:`restic_monitor.engine.scripted.ScriptedRunner`, which plays restic's
+part deterministically and without threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from restic_monitor.jobs.base import RunPlan
+from restic_monitor.platform import process as osproc
+from restic_monitor.platform.sleep import inhibit_sleep
+from restic_monitor.restic.output import Progress
+from restic_monitor.restic.runner import DEFAULT_KILL_AFTER, ResticRun, RunResult
+
+log = logging.getLogger(__name__)
+
+OnStart = Callable[[int, float | None], None]
+OnProgress = Callable[[Progress], None]
+OnDone = Callable[[RunResult], None]
+
+
+class RunHandle(Protocol):
+    """A run under way. Thread-safe: the engine and status read it while it runs."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    @property
+    def progress(self) -> Progress | None: ...
+
+    @property
+    def seconds_since_progress(self) -> float | None: ...
+
+    def stop(self) -> None: ...
+
+
+class JobRunner(Protocol):
+    def start(
+        self, plan: RunPlan, *, on_start: OnStart, on_progress: OnProgress, on_done: OnDone
+    ) -> RunHandle: ...
+
+
+class ThreadRunner:
+    """The real thing: one thread per run, a graceful stop, a hard kill after ``kill_after``."""
+
+    def __init__(
+        self,
+        kill_after: float = DEFAULT_KILL_AFTER,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.kill_after = kill_after
+        self._clock = clock
+
+    def start(
+        self, plan: RunPlan, *, on_start: OnStart, on_progress: OnProgress, on_done: OnDone
+    ) -> RunHandle:
+        run = ResticRun(
+            plan.command,
+            log_path=plan.log_path,
+            json_progress=plan.json_progress,
+            low_priority=plan.low_priority,
+            restic_version=plan.restic_version,
+            on_progress=on_progress,
+            kill_after=self.kill_after,
+            header=plan.header,
+            clock=self._clock,
+            on_start=on_start,
+        )
+        thread = threading.Thread(
+            target=self._main, args=(plan, run, on_done), name="restic-job", daemon=True
+        )
+        thread.start()
+        return run
+
+    def _main(self, plan: RunPlan, run: ResticRun, on_done: OnDone) -> None:
+        started = self._clock()
+        try:
+            result = self._run(plan, run)
+        except Exception:
+            log.exception("the restic job failed unexpectedly")
+            now = self._clock()
+            result = RunResult(
+                exit_code=None, started=started, ended=now, duration=0.0, internal_error=True
+            )
+        on_done(result)
+
+    def _run(self, plan: RunPlan, run: ResticRun) -> RunResult:
+        for pid, pid_started in plan.orphans:
+            if osproc.stop_orphan(pid, pid_started, self.kill_after):
+                log.warning("stopped restic (pid %s) left running by the previous monitor", pid)
+        timer = None
+        if plan.timeout is not None:
+            timer = threading.Timer(plan.timeout, run.stop)
+            timer.daemon = True
+            timer.start()
+        awake = inhibit_sleep("A backup is running") if plan.prevent_sleep else None
+        try:
+            return run.run()
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if awake is not None:
+                awake.release()

@@ -1,0 +1,96 @@
+"""The backup job: the profile's ``args`` run as restic, judged as a backup.
+
+A backup counts as a success on exit code 0, or on 3 when the user said so
+(``ignore_exit_code_3``); only a counted success moves the marker. A run that
+ended any other way after restic had started may leave a stale lock behind.
+"""
+
+from __future__ import annotations
+
+from restic_monitor.config.settings import Settings
+from restic_monitor.jobs.base import (
+    LOCKS_CLEAN,
+    LOCKS_UNLOCK_LATER,
+    LOCKS_UNLOCK_NOW,
+    JobContext,
+    RunPlan,
+    Verdict,
+    failed_to_start,
+    restic_for,
+)
+from restic_monitor.notify import Notice
+from restic_monitor.restic.command import speaks_json
+from restic_monitor.restic.outcomes import Outcome, classify
+from restic_monitor.restic.runner import RunResult
+
+#: Triggers of automatic runs, as history and status record them.
+IDLE = "idle"
+OVERDUE = "overdue"
+MANUAL = "manual"
+
+
+class BackupKind:
+    name = "backup"
+    is_backup = True
+
+    def plan(self, context: JobContext) -> RunPlan:
+        settings = context.config.settings
+        restic = restic_for(context)
+        header = f"trigger: {context.trigger}"
+        if context.profile.name != "default":
+            header += f", profile: {context.profile.name}"
+        return RunPlan(
+            command=restic.backup(settings.args, settings.progress),
+            log_path=context.profile.last_log,
+            json_progress=speaks_json(settings.args, settings.progress),
+            # A backup that starts while the user works must never slow the work down.
+            low_priority=settings.low_priority or context.trigger == OVERDUE,
+            header=header,
+            prevent_sleep=settings.prevent_sleep,
+            restic_version=context.restic_version(restic.exe),
+        )
+
+    def judge(self, result: RunResult, settings: Settings) -> Verdict:
+        early = failed_to_start(result)
+        if early is not None:
+            return early
+        cls = classify(result.exit_code, result.tail, result.stop_requested)
+        counted = cls.outcome is Outcome.SUCCESS or (
+            cls.outcome is Outcome.INCOMPLETE and settings.ignore_exit_code_3
+        )
+        fields = {}
+        summary = result.summary
+        if summary is not None:
+            fields = {
+                "snapshot_id": summary.snapshot_id,
+                "files_new": summary.files_new,
+                "files_changed": summary.files_changed,
+                "files_unmodified": summary.files_unmodified,
+                "data_added": summary.data_added,
+                "total_bytes": summary.total_bytes,
+            }
+        locks = LOCKS_CLEAN
+        if cls.outcome not in (Outcome.SUCCESS, Outcome.INCOMPLETE) and result.started_restic:
+            # restic may leave its lock behind (hard kill, crash, or 0.14 interrupted early).
+            stalled = (result.seconds_since_progress or 0.0) >= settings.stall_seconds
+            if cls.reason == "repository_unreachable" or stalled:
+                # The repository does not answer now: unlocking would only wait on it.
+                locks = LOCKS_UNLOCK_LATER
+            else:
+                locks = LOCKS_UNLOCK_NOW
+        return Verdict(cls.outcome, cls.reason, cls.message, counted, fields, locks)
+
+    def notice(self, verdict: Verdict, result: RunResult, settings: Settings) -> Notice | None:
+        summary = f"; {result.summary.describe()}" if result.summary else ""
+        if verdict.counted_success:
+            if settings.notify_success:
+                return Notice("success", "Backup completed", verdict.message + summary)
+            return None
+        if verdict.outcome is Outcome.INTERRUPTED:
+            return None  # the user stopped it, or the monitor is quitting
+        last_lines = "\n".join(result.tail[-5:])
+        body = verdict.message + (f"\n{last_lines}" if last_lines else "")
+        return Notice("failure", "Backup failed", body)
+
+
+BACKUP = BackupKind()

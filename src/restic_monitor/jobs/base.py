@@ -1,0 +1,118 @@
+"""What every kind of job provides, and what the engine hands it.
+
+A job is one restic run of one kind for one profile. The engine only queues
+and runs jobs; a kind (one small module each) builds the run's command from
+the profile and judges its result. Adding a kind means adding a module here
+and registering it in :mod:`restic_monitor.jobs.kinds`, not a branch in the
+engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from restic_monitor.config.profile import Config
+from restic_monitor.config.settings import Settings
+from restic_monitor.notify import Notice
+from restic_monitor.paths import ProfileFiles
+from restic_monitor.restic.command import Restic, ResticCommand
+from restic_monitor.restic.outcomes import Outcome
+from restic_monitor.restic.runner import RunResult
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """Everything a kind may use to plan its run."""
+
+    profile: ProfileFiles
+    config: Config
+    trigger: str
+    #: The restic version of an executable (cached by the engine).
+    restic_version: Callable[[str], str | None]
+    #: The monitor is quitting: runs that only tidy up should be short.
+    shutting_down: bool = False
+    #: restic processes a crashed monitor left behind: (pid, start time), stopped first.
+    orphans: tuple[tuple[int, float | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One restic command and how to treat it: what the runner needs, nothing more."""
+
+    command: ResticCommand
+    log_path: Path | None = None
+    json_progress: bool = False
+    low_priority: bool = False
+    header: str | None = None
+    #: Stop the run gracefully after this many seconds (None: no limit).
+    timeout: float | None = None
+    prevent_sleep: bool = False
+    restic_version: str | None = None
+    orphans: tuple[tuple[int, float | None], ...] = ()
+
+
+#: What a finished job leaves for the repository's locks.
+LOCKS_CLEAN = "clean"
+LOCKS_UNLOCK_NOW = "unlock_now"
+LOCKS_UNLOCK_LATER = "unlock_later"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A finished job judged: what goes into the history, the marker and the notices."""
+
+    outcome: Outcome
+    reason: str  # machine-readable: ok, incomplete, wrong_password, ...
+    message: str  # one sentence for status and notices
+    counted_success: bool = False
+    #: Extra history fields (snapshot, files, bytes).
+    fields: dict[str, Any] = field(default_factory=dict)
+    #: Whether stale locks may be left and when to clear them.
+    locks: str = LOCKS_CLEAN
+
+
+class CannotRun(Exception):
+    """The job cannot start at all (restic missing); its verdict is recorded as is."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
+
+
+class JobKind(Protocol):
+    #: The kind's name in history, status and on the command line.
+    name: str
+    #: Whether its outcome is a backup of the profile (marker, warning, backoff).
+    is_backup: bool
+
+    def plan(self, context: JobContext) -> RunPlan: ...
+
+    def judge(self, result: RunResult, settings: Settings) -> Verdict: ...
+
+    def notice(self, verdict: Verdict, result: RunResult, settings: Settings) -> Notice | None: ...
+
+
+def restic_for(context: JobContext) -> Restic:
+    """The profile's restic, or :class:`CannotRun` saying restic cannot be found."""
+    settings = context.config.settings
+    exe = settings.resolve_restic()
+    if exe is None:
+        message = (
+            f"restic not found: {settings.restic_exe!r} (settings.json restic_exe). "
+            "Install restic or set restic_exe to its full path."
+        )
+        raise CannotRun(Verdict(Outcome.ERROR, "restic_not_found", message))
+    return Restic(exe, context.config.env)
+
+
+def failed_to_start(result: RunResult) -> Verdict | None:
+    """The verdict for a run that never got restic going, whatever the kind."""
+    if result.internal_error:
+        message = "The job failed inside restic-monitor; see restic-monitor.log."
+        return Verdict(Outcome.ERROR, "internal_error", message)
+    if result.start_error:
+        return Verdict(Outcome.ERROR, "cannot_start", result.start_error)
+    return None

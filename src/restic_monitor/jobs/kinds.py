@@ -1,0 +1,9 @@
+"""Every kind of job by name: the engine's only list of them."""
+
+from __future__ import annotations
+
+from restic_monitor.jobs.backup import BACKUP
+from restic_monitor.jobs.base import JobKind
+from restic_monitor.jobs.unlock import UNLOCK
+
+KINDS: dict[str, JobKind] = {kind.name: kind for kind in (BACKUP, UNLOCK)}

@@ -1,0 +1,1 @@
+"""Pure decisions: when a profile backs up, when to warn, how long to back off."""

@@ -1,0 +1,1 @@
+"""What survives a restart: per-profile state files and the run history."""

@@ -1,0 +1,286 @@
+"""The run history: every job, its kind, profile, outcome and numbers, in SQLite.
+
+Short-lived connections make it safe from any thread. A database written by
+an earlier release is migrated in place on first use (columns added with
+defaults that describe the old rows), so upgrading loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from restic_monitor.isotime import to_iso
+from restic_monitor.paths import DEFAULT_PROFILE
+
+log = logging.getLogger(__name__)
+
+BACKUP = "backup"
+#: 1: the first release (no kind, no profile); 2: jobs of several kinds and profiles.
+SCHEMA_VERSION = 2
+
+
+@dataclass
+class RunRecord:
+    """One job as the history keeps it: a restic run of one kind for one profile."""
+
+    id: int
+    started: float
+    ended: float | None
+    trigger: str  # idle | manual | overdue | recovery | after_failure
+    exit_code: int | None = None
+    outcome: str | None = None  # success | incomplete | failed | interrupted | error
+    reason: str | None = None  # machine-readable cause, e.g. wrong_password
+    message: str | None = None  # one human sentence
+    counted_success: bool = False
+    snapshot_id: str | None = None
+    files_new: int | None = None
+    files_changed: int | None = None
+    files_unmodified: int | None = None
+    data_added: int | None = None
+    total_bytes: int | None = None
+    duration: float | None = None
+    pid: int | None = None
+    pid_started: float | None = None
+    kind: str = BACKUP
+    profile: str = DEFAULT_PROFILE
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["started"] = to_iso(self.started)
+        out["ended"] = to_iso(self.ended) if self.ended is not None else None
+        return out
+
+
+_COLUMNS = [
+    ("started", "REAL NOT NULL"),
+    ("ended", "REAL"),
+    ("trigger", "TEXT NOT NULL"),
+    ("exit_code", "INTEGER"),
+    ("outcome", "TEXT"),
+    ("reason", "TEXT"),
+    ("message", "TEXT"),
+    ("counted_success", "INTEGER NOT NULL DEFAULT 0"),
+    ("snapshot_id", "TEXT"),
+    ("files_new", "INTEGER"),
+    ("files_changed", "INTEGER"),
+    ("files_unmodified", "INTEGER"),
+    ("data_added", "INTEGER"),
+    ("total_bytes", "INTEGER"),
+    ("duration", "REAL"),
+    ("pid", "INTEGER"),
+    ("pid_started", "REAL"),
+    # Added with profiles and job kinds (schema 2); rows of schema 1 were backups
+    # of the only profile there was, which the defaults say.
+    ("kind", f"TEXT NOT NULL DEFAULT '{BACKUP}'"),
+    ("profile", f"TEXT NOT NULL DEFAULT '{DEFAULT_PROFILE}'"),
+]
+_NAMES = [name for name, _ in _COLUMNS]
+
+
+class HistoryUnavailable(Exception):
+    """The history database cannot be used right now (busy, full, unwritable)."""
+
+
+class History:
+    """Run history in SQLite. Short-lived connections: safe from any thread.
+
+    A damaged database is moved aside (``history.sqlite3.corrupt-<time>``) and
+    a fresh one started: losing the history is acceptable, refusing to back
+    up is not.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ready = False
+        #: Why the database could not be used the last time, None once it works again.
+        self.problem: str | None = None
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=10)
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    def _ensure(self) -> None:
+        if self._ready:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._create()
+        except sqlite3.OperationalError:
+            raise  # busy, full or unwritable: healthy, not to be moved aside
+        except sqlite3.DatabaseError as exc:
+            self._move_aside(exc)
+            self._create()
+        self._ready = True
+
+    def _create(self) -> None:
+        cols = ", ".join(f"{name} {decl}" for name, decl in _COLUMNS)
+        with self._connect() as conn:
+            conn.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, {cols})")
+            conn.execute("CREATE INDEX IF NOT EXISTS runs_started ON runs(started)")
+            self._migrate(conn)
+            conn.execute("SELECT count(*) FROM runs").fetchone()
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        """Bring a database of an earlier release up to this schema, keeping every row.
+
+        Columns are only ever added (with defaults that describe the old rows), so
+        the migration is one transaction that either happens whole or not at all.
+        """
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version >= SCHEMA_VERSION:
+            return
+        present = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+        for name, decl in _COLUMNS:
+            if name not in present:
+                conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {decl}")
+                if version > 0 or present:
+                    log.info("history: added column %s (older release's database)", name)
+        conn.execute("CREATE INDEX IF NOT EXISTS runs_profile_kind ON runs(profile, kind, id)")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _move_aside(self, exc: BaseException) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        log.error("history database %s is damaged (%s); moved it to %s", self.path, exc, aside)
+        try:
+            os.replace(self.path, aside)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+        self._ready = False
+
+    def _guard(self, fn: Any, *args: Any) -> Any:
+        """Run a database operation; on damage start a fresh database once.
+
+        Only real damage moves the file aside. A busy, full or unwritable
+        database (OperationalError) is healthy: it raises
+        :class:`HistoryUnavailable` and the caller carries on without it.
+        """
+        try:
+            try:
+                self._ensure()
+                result = fn(*args)
+            except sqlite3.OperationalError:
+                raise
+            except sqlite3.DatabaseError as exc:
+                self._move_aside(exc)
+                self._ensure()
+                result = fn(*args)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("the history database %s is unavailable: %s", self.path, exc)
+            self.problem = f"the run history {self.path} cannot be written ({exc})"
+            raise HistoryUnavailable(str(exc)) from None
+        self.problem = None
+        return result
+
+    def start(
+        self, started: float, trigger: str, kind: str = BACKUP, profile: str = DEFAULT_PROFILE
+    ) -> int:
+        def op() -> int:
+            with self._connect() as conn:
+                cur = conn.execute(
+                    "INSERT INTO runs (started, trigger, kind, profile) VALUES (?, ?, ?, ?)",
+                    (started, trigger, kind, profile),
+                )
+                return int(cur.lastrowid or 0)
+
+        result: int = self._guard(op)
+        return result
+
+    def update(self, run_id: int, **fields: Any) -> None:
+        unknown = set(fields) - set(_NAMES)
+        if unknown:
+            raise ValueError(f"unknown history fields: {sorted(unknown)}")
+        if not fields:
+            return
+
+        def op() -> None:
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            with self._connect() as conn:
+                conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*fields.values(), run_id])  # noqa: S608
+
+        self._guard(op)
+
+    def delete(self, run_id: int) -> None:
+        """Forget a job that never ran (stopped before restic started)."""
+
+        def op() -> None:
+            with self._connect() as conn:
+                conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+        self._guard(op)
+
+    def recent(
+        self, limit: int = 50, *, kind: str | None = None, profile: str | None = None
+    ) -> list[RunRecord]:
+        """Newest first, optionally only one kind of job and one profile."""
+        where: list[str] = []
+        params: list[Any] = []
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+
+        def op() -> list[RunRecord]:
+            with self._connect() as conn:
+                rows = conn.execute(
+                    f"SELECT id, {', '.join(_NAMES)} FROM runs {clause}"  # noqa: S608
+                    "ORDER BY id DESC LIMIT ?",
+                    (*params, limit),
+                ).fetchall()
+            return [self._record(row) for row in rows]
+
+        try:
+            result: list[RunRecord] = self._guard(op)
+        except HistoryUnavailable:
+            return []
+        return result
+
+    def unfinished(self) -> list[RunRecord]:
+        """Jobs that started and never ended (the monitor died), any kind and profile."""
+        return [r for r in self.recent(50) if r.ended is None]
+
+    @staticmethod
+    def _record(row: tuple[Any, ...]) -> RunRecord:
+        data = dict(zip(["id", *_NAMES], row, strict=True))
+        data["counted_success"] = bool(data["counted_success"])
+        return RunRecord(**data)
+
+
+def last_finished(records: list[RunRecord]) -> RunRecord | None:
+    """The newest run that has ended (newest first input); the one in progress is not it."""
+    return next((r for r in records if r.ended is not None), None)
+
+
+def consecutive_failures(records: list[RunRecord]) -> int:
+    """Automatic failures since the last success or manual run (newest first input).
+
+    The records are those of one profile and one kind of job.
+    """
+    count = 0
+    for record in records:
+        if record.ended is None:
+            continue
+        if record.counted_success or record.trigger == "manual":
+            break
+        if record.outcome in ("failed", "error", "incomplete"):
+            count += 1
+        # interrupted runs neither count nor reset
+    return count

@@ -1,0 +1,1 @@
+"""The status and history documents: typed, built in one place, shown in words."""

@@ -1,0 +1,242 @@
+"""The status and history documents as typed objects: one definition, every front end.
+
+``status --json``, the control channel, the tray and the text output all use
+these classes; their JSON form is published as JSON Schemas in
+``docs/schema/`` (checked against real output by the tests), so a renamed or
+retyped key cannot slip through. Times are ISO 8601 strings with their UTC
+offset, durations seconds, sizes bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, Union
+
+from restic_monitor.isotime import iso_or_none, to_iso
+from restic_monitor.restic.output import Progress
+from restic_monitor.state.history import RunRecord
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProgressInfo:
+    fraction: float | None
+    percent: float | None
+    files_done: int | None
+    total_files: int | None
+    bytes_done: int | None
+    total_bytes: int | None
+    seconds_elapsed: float | None
+    eta_seconds: float | None
+    current_files: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, progress: Progress) -> ProgressInfo:
+        return cls(
+            fraction=progress.fraction,
+            percent=None if progress.fraction is None else round(progress.fraction * 100, 1),
+            files_done=progress.files_done,
+            total_files=progress.total_files,
+            bytes_done=progress.bytes_done,
+            total_bytes=progress.total_bytes,
+            seconds_elapsed=progress.seconds_elapsed,
+            eta_seconds=progress.eta_seconds,
+            current_files=list(progress.current_files),
+        )
+
+    def progress(self) -> Progress:
+        return Progress(
+            fraction=self.fraction,
+            files_done=self.files_done,
+            total_files=self.total_files,
+            bytes_done=self.bytes_done,
+            total_bytes=self.total_bytes,
+            seconds_elapsed=self.seconds_elapsed,
+            eta_seconds=self.eta_seconds,
+            current_files=tuple(self.current_files),
+        )
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One job of the history (``last_run`` in status, a record of ``history --json``)."""
+
+    id: int
+    started: str
+    ended: str | None
+    trigger: str
+    exit_code: int | None
+    outcome: str | None
+    reason: str | None
+    message: str | None
+    counted_success: bool
+    snapshot_id: str | None
+    files_new: int | None
+    files_changed: int | None
+    files_unmodified: int | None
+    data_added: int | None
+    duration: float | None
+    kind: str
+    profile: str
+
+    @classmethod
+    def of(cls, record: RunRecord) -> RunInfo:
+        return cls(
+            id=record.id,
+            started=to_iso(record.started),
+            ended=iso_or_none(record.ended),
+            trigger=record.trigger,
+            exit_code=record.exit_code,
+            outcome=record.outcome,
+            reason=record.reason,
+            message=record.message,
+            counted_success=record.counted_success,
+            snapshot_id=record.snapshot_id,
+            files_new=record.files_new,
+            files_changed=record.files_changed,
+            files_unmodified=record.files_unmodified,
+            data_added=record.data_added,
+            duration=record.duration,
+            kind=record.kind,
+            profile=record.profile,
+        )
+
+
+@dataclass(frozen=True)
+class CurrentRun:
+    """The backup in progress (``current_run``)."""
+
+    started: str
+    trigger: str
+    pid: int | None
+    stopping: bool
+    seconds_since_progress: float | None
+    stalled: bool
+
+
+@dataclass(frozen=True)
+class ProfileStatus:
+    name: str
+    running: bool
+    progress: ProgressInfo | None
+    current_run: CurrentRun | None
+    queued: bool
+    paused: bool
+    paused_until: str | None
+    last_success: str | None
+    last_success_age_seconds: float | None
+    last_success_snapshot: str | None
+    last_run: RunInfo | None
+    warning: bool
+    warning_message: str | None
+    next_backup_earliest: str | None
+    reason: str | None
+    reason_text: str | None
+    consecutive_failures: int
+    config_error: list[str] | None
+    unlock_pending: bool
+    pause_seconds: float | None
+    #: After a stop: "activity" (waiting for the user to come back), "time" (an hour), or null.
+    hold: str | None
+    hold_until: str | None
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class CurrentJob:
+    kind: str
+    profile: str
+    started: str
+    progress: ProgressInfo | None
+    trigger: str
+    pid: int | None
+    stopping: bool
+    stalled: bool
+    seconds_since_progress: float | None
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    kind: str
+    profile: str
+    trigger: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """``status --json``: the home, its primary profile's keys at the top, every profile."""
+
+    version: str
+    home: str
+    instance_running: bool
+    running: bool
+    progress: ProgressInfo | None
+    current_run: CurrentRun | None
+    maintenance: str | None
+    paused: bool
+    paused_until: str | None
+    last_success: str | None
+    last_success_age_seconds: float | None
+    last_success_snapshot: str | None
+    last_run: RunInfo | None
+    warning: bool
+    warning_message: str | None
+    next_backup_earliest: str | None
+    reason: str | None
+    reason_text: str | None
+    consecutive_failures: int
+    config_error: list[str] | None
+    idle_seconds: float | None
+    idle_source: str | None
+    unlock_pending: bool
+    pause_seconds: float | None
+    warnings: list[str]
+    profiles: list[ProfileStatus]
+    current_job: CurrentJob | None
+    queue: list[QueuedJob]
+
+    def profile(self, name: str) -> ProfileStatus | None:
+        return next((p for p in self.profiles if p.name == name), None)
+
+    @property
+    def any_config_error(self) -> bool:
+        return any(p.config_error for p in self.profiles)
+
+    def to_json(self) -> dict[str, Any]:
+        return to_json(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Status:
+        return from_json(cls, data)
+
+
+def to_json(document: Any) -> dict[str, Any]:
+    out: dict[str, Any] = dataclasses.asdict(document)
+    return out
+
+
+def from_json(cls: type[T], data: Any) -> T:
+    """A document back from its JSON form (keys it does not know are ignored)."""
+    value: T = _convert(cls, data)
+    return value
+
+
+def _convert(kind: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin in (Union, types.UnionType):
+        options = [k for k in typing.get_args(kind) if k is not type(None)]
+        return _convert(options[0], value) if len(options) == 1 else value
+    if origin is list:
+        (item,) = typing.get_args(kind)
+        return [_convert(item, v) for v in value]
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        hints = typing.get_type_hints(kind)
+        known = {f.name for f in dataclasses.fields(kind)}
+        return kind(**{k: _convert(hints[k], v) for k, v in value.items() if k in known})
+    return value
