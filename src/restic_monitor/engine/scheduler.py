@@ -78,6 +78,7 @@ class Scheduler:
         power: Callable[[], bool | None] = platform_power.on_battery,
         emit: Emit | None = None,
         wake: Callable[[], None] | None = None,
+        restic_version: Callable[[str], str | None] = restic_version,
     ) -> None:
         self.home = home
         self.idle_source = idle_source
@@ -98,6 +99,7 @@ class Scheduler:
         self.last_idle: float | None = None
         self._last_look: tuple[float, float] | None = None
         self._versions: dict[str, str | None] = {}
+        self._probe_version = restic_version
         self._recorder = Recorder(self)
         self.look_error: str | None = None
         self._ignored: list[str] = []
@@ -108,6 +110,7 @@ class Scheduler:
     def load(self) -> None:
         """Read every profile's configuration and state; take up what a crash left."""
         self._discover(initial=True)
+        self._read_idle()
         unfinished = self.history.unfinished()
         now = self._clock()
         for record in unfinished:
@@ -513,7 +516,7 @@ class Scheduler:
 
     def _restic_version(self, exe: str) -> str | None:
         if exe not in self._versions:
-            self._versions[exe] = restic_version(exe)
+            self._versions[exe] = self._probe_version(exe)
         return self._versions[exe]
 
     def _read_idle(self) -> float | None:
@@ -577,11 +580,16 @@ class Scheduler:
     # --- the published view -----------------------------------------------------------
 
     def publish(self) -> None:
-        """A copy of what status shows, for any thread to read without locks."""
+        """A copy of what status shows, for any thread to read without locks.
+
+        The decisions are taken again first, so that what a command or a step just
+        changed (a job queued, started, stopped) is already in the reasons shown.
+        """
         mono = self._mono()
         now = self._clock()
         profiles = []
         for profile in self.profiles.values():
+            self.decide(profile, now, self.last_idle)
             hold = profile.hold
             hold_kind: str | None = None
             hold_until: float | None = None
