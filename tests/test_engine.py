@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from restic_monitor.engine.errors import ConfigInvalid, UnknownProfile
 from restic_monitor.engine.queue import Cancelled
-from restic_monitor.engine.scheduler import ConfigInvalid, UnknownProfile
 from restic_monitor.isotime import parse_iso
 from restic_monitor.logs import SECRETS
 from restic_monitor.policy.backup import STOP_HOLD_SECONDS

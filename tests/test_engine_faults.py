@@ -18,8 +18,8 @@ from typing import Any
 import psutil
 import pytest
 
+from restic_monitor.engine.errors import EngineError
 from restic_monitor.engine.host import Engine
-from restic_monitor.engine.scheduler import EngineError
 from restic_monitor.notify import Notice
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import FileIdle

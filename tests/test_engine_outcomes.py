@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from restic_monitor.engine.scheduler import ConfigInvalid
+from restic_monitor.engine.errors import ConfigInvalid
 from restic_monitor.isotime import parse_iso
 from restic_monitor.restic.output import Summary
 from restic_monitor.state.files import EngineState, read_pause, write_engine_state, write_pause

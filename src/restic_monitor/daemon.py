@@ -17,9 +17,9 @@ from typing import Any
 
 from restic_monitor import __version__, logs
 from restic_monitor.control import ControlError, ControlServer
+from restic_monitor.engine.errors import EngineError
 from restic_monitor.engine.host import Engine
 from restic_monitor.engine.queue import Cancelled
-from restic_monitor.engine.scheduler import EngineError
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_OK, EXIT_USAGE
 from restic_monitor.instance import InstanceLock, already_running_message
 from restic_monitor.notify import Notifier, headless_notifier

@@ -94,8 +94,8 @@ def _through(client: ControlClient, profile: str | None, wait: bool) -> int:
 def _in_process(args: argparse.Namespace, home: Home, profile: str | None) -> int:
     from restic_monitor import logs
     from restic_monitor.daemon import control_handler
+    from restic_monitor.engine.errors import EngineError
     from restic_monitor.engine.host import Engine
-    from restic_monitor.engine.scheduler import EngineError
     from restic_monitor.notify import LogNotifier
     from restic_monitor.platform.idle import UnknownIdle
 

@@ -21,9 +21,10 @@ from typing import Any
 from restic_monitor import __version__
 from restic_monitor.config.profile import Config
 from restic_monitor.durations import MAX_DURATION
+from restic_monitor.engine.errors import EngineError
 from restic_monitor.engine.queue import Job
 from restic_monitor.engine.runner import JobRunner, ThreadRunner
-from restic_monitor.engine.scheduler import EngineError, Scheduler
+from restic_monitor.engine.scheduler import Scheduler
 from restic_monitor.notify import LogNotifier, Notifier
 from restic_monitor.paths import Home
 from restic_monitor.platform import power as platform_power

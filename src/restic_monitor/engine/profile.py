@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
 
 from restic_monitor.config.files import ConfigError
 from restic_monitor.config.profile import (
@@ -19,6 +18,7 @@ from restic_monitor.config.profile import (
     load_config,
 )
 from restic_monitor.config.settings import Settings
+from restic_monitor.engine.hold import Hold
 from restic_monitor.paths import ProfileFiles
 from restic_monitor.policy.backup import Decision, Facts
 from restic_monitor.policy.memory import FutureAnchor
@@ -38,18 +38,6 @@ log = logging.getLogger(__name__)
 RECENT_RUNS = 25
 #: The warning threshold shown while a profile's configuration is invalid.
 FALLBACK_SETTINGS = Settings(args=("backup",))
-
-
-@dataclass
-class Hold:
-    """After a stop: automatic backups of the profile wait for the user, or for an hour."""
-
-    #: When the stop came (monotonic clock: a changed wall clock neither ends nor prolongs it).
-    stopped_at: float
-    #: Still waiting to see the user come back (idle sources that can see that).
-    for_activity: bool
-    ref_idle: float | None
-    ref_mono: float
 
 
 class ProfileRuntime:

@@ -1,0 +1,111 @@
+"""Starting the next job: one at a time, stale locks first, every kind the same way.
+
+The queue's head becomes a run: the job's kind plans its command from the
+profile, the history records the start (so that a crash is noticed on the
+next start), and the runner starts restic. A backup whose profile may hold
+stale locks gets a ``restic unlock`` in front of it first.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from restic_monitor.engine.errors import ConfigInvalid, EngineError
+from restic_monitor.engine.profile import ProfileRuntime
+from restic_monitor.engine.queue import Job
+from restic_monitor.jobs.base import CannotRun, JobContext
+from restic_monitor.jobs.kinds import KINDS
+from restic_monitor.jobs.unlock import UNLOCK
+from restic_monitor.restic.runner import RunResult
+
+if TYPE_CHECKING:
+    from restic_monitor.engine.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, engine: Scheduler) -> None:
+        self.engine = engine
+
+    def start_next(self, now: float) -> None:
+        """Start the first job of the queue, if nothing runs."""
+        while self.engine.queue.current is None:
+            job = self.engine.queue.pop()
+            if job is None:
+                return
+            profile = self.engine.profiles.get(job.profile)
+            if profile is None:
+                job.fail(EngineError(f"profile {job.profile} was removed"))
+                continue
+            if self.engine.shutting_down and not (
+                job.kind == UNLOCK.name and job.trigger != "recovery"
+            ):
+                job.fail(EngineError("restic-monitor is shutting down"))
+                continue
+            if profile.config is None:  # became invalid meanwhile: say so, never hang
+                job.fail(
+                    ConfigInvalid(
+                        f"the configuration of profile {profile.name} is invalid; see "
+                        "`restic-monitor status`"
+                    )
+                )
+                continue
+            if KINDS[job.kind].is_backup and profile.state.unlock_needed and not job.unlock_tried:
+                job.unlock_tried = True
+                self.engine.queue.add(job, first=True)
+                job = Job(UNLOCK.name, profile.name, "before_backup")
+            self.start(job, profile, now)
+
+    def start(self, job: Job, profile: ProfileRuntime, now: float) -> None:
+        kind = KINDS[job.kind]
+        assert profile.config is not None
+        job.config = profile.config
+        job.started = now
+        job.run_id = profile.history_start(now, job.trigger, job.kind)
+        if kind.is_backup:
+            profile.refresh_records()
+        context = JobContext(
+            profile=profile.paths,
+            config=profile.config,
+            trigger=job.trigger,
+            restic_version=self.engine.restic_version,
+            shutting_down=self.engine.shutting_down,
+            orphans=job.orphans,
+        )
+        try:
+            job.plan = kind.plan(context)
+        except CannotRun as exc:
+            log.error("profile %s: %s", profile.name, exc.verdict.message)
+            self.engine.recorder.could_not_start(job, exc.verdict, now)
+            return
+        self.engine.queue.current = job
+        run_id = job.run_id
+
+        def on_start(pid: int, started: float | None) -> None:
+            profile.history_update(run_id, pid=pid, pid_started=started)
+
+        def on_progress(progress: Any) -> None:
+            self.engine.emit(
+                "progress", profile=job.profile, kind=job.kind, progress=progress.to_json()
+            )
+
+        def on_done(result: RunResult) -> None:
+            self.engine.ended.append((job, result))
+            self.engine.wake_up()
+
+        log.info(
+            "restic started (%s of profile %s, %s): %s",
+            job.kind,
+            job.profile,
+            job.trigger,
+            job.plan.command.shown(),
+        )
+        job.handle = self.engine.runner.start(
+            job.plan, on_start=on_start, on_progress=on_progress, on_done=on_done
+        )
+        if kind.is_backup:
+            self.engine.emit("started", profile=job.profile, trigger=job.trigger, run_id=job.run_id)
+        else:
+            self.engine.emit("maintenance", profile=job.profile, kind=job.kind)

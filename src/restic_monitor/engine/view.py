@@ -1,0 +1,76 @@
+"""The engine's state copied for status: what the CLI, the tray and the control channel read.
+
+Built on the engine's thread after every look and every command, then read
+from any thread without locks (the view is replaced whole, never changed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from restic_monitor.status.build import FALLBACK_SETTINGS, EngineView, JobView, ProfileView
+from restic_monitor.status.model import QueuedJob
+
+if TYPE_CHECKING:
+    from restic_monitor.engine.scheduler import Scheduler
+
+
+def engine_view(engine: Scheduler, now: float, mono: float) -> EngineView:
+    profiles = []
+    for profile in engine.profiles.values():
+        hold_kind, hold_until = (None, None)
+        if profile.hold is not None:
+            hold_kind, hold_until = profile.hold.shown(engine.idle_source, now, mono)
+        warnings = list(profile.env_warnings)
+        if profile.log_problem:
+            warnings.append(profile.log_problem)
+        profiles.append(
+            ProfileView(
+                name=profile.name,
+                settings=profile.settings,
+                problems=list(profile.problems),
+                records=list(profile.records),
+                last_success=profile.last_success,
+                paused_until=profile.paused_until,
+                decision=profile.decision,
+                unlock_needed=profile.state.unlock_needed,
+                hold=hold_kind,
+                hold_until=hold_until,
+                warnings=warnings,
+            )
+        )
+    current = engine.queue.current
+    job_view = None
+    if current is not None and current.started is not None:
+        settings = current.config.settings if current.config is not None else FALLBACK_SETTINGS
+        job_view = JobView(
+            kind=current.kind,
+            profile=current.profile,
+            trigger=current.trigger,
+            started=current.started,
+            stopping=current.stop_requested,
+            handle=current.handle,
+            stall_seconds=settings.stall_seconds,
+        )
+    return EngineView(
+        profiles=profiles,
+        current=job_view,
+        queue=[QueuedJob(j.kind, j.profile, j.trigger) for j in engine.queue],
+        warnings=_warnings(engine),
+        idle=engine.last_idle,
+        idle_source=engine.idle_source.name,
+    )
+
+
+def _warnings(engine: Scheduler) -> list[str]:
+    """Problems that do not stop backups but that the user should fix."""
+    from restic_monitor import logs
+
+    out = list(engine.ignored)
+    if engine.look_error is not None:
+        out.append(f"internal error while planning backups ({engine.look_error}); see the log")
+    if logs.problem():
+        out.append(str(logs.problem()))
+    if engine.history.problem:
+        out.append(engine.history.problem)
+    return out
