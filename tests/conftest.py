@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from restic_monitor.paths import Home
+from restic_monitor.paths import Home, ProfileFiles
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 # Widget tests render offscreen; the desktop tests start their own X server.
@@ -56,7 +56,7 @@ def home(tmp_path: Path) -> Home:
     return h
 
 
-def write_config(home: Home, settings: dict[str, Any], env: dict[str, str]) -> None:
+def write_config(home: ProfileFiles, settings: dict[str, Any], env: dict[str, str]) -> None:
     home.root.mkdir(parents=True, exist_ok=True)
     home.settings_json.write_text(json.dumps(settings, indent=2), encoding="utf-8")
     home.env_json.write_text(json.dumps(env, indent=2), encoding="utf-8")

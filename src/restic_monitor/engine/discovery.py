@@ -72,8 +72,12 @@ class Profiles:
         else:
             log.info("idle source: %s", engine.idle_source.name)
 
-    def discover(self, initial: bool = False) -> None:
-        """Follow profiles added and removed; reload configurations that changed."""
+    def discover(self, initial: bool = False) -> set[str]:
+        """Follow profiles added and removed; reload configurations that changed.
+
+        Returns the names of the profiles whose configuration was (re)loaded.
+        """
+        loaded: set[str] = set()
         engine = self.engine
         names = engine.home.profile_names()
         engine.ignored = ignored_profile_warnings(engine.home)
@@ -84,11 +88,13 @@ class Profiles:
                 profile.load_state()
                 engine.profiles[name] = profile
                 self.load_config(profile, initial=True)
+                loaded.add(name)
                 if not initial:
                     log.info("new profile %s", name)
             elif profile.config_changed():
                 log.info("configuration files of profile %s changed; reloading", name)
                 self.load_config(profile)
+                loaded.add(name)
         for name in [n for n in engine.profiles if n not in names]:
             current = engine.queue.current
             if current is not None and current.profile == name:
@@ -101,6 +107,7 @@ class Profiles:
         engine.profiles = dict(
             sorted(engine.profiles.items(), key=lambda kv: order.get(kv[0], 1e9))
         )
+        return loaded
 
     def load_config(self, profile: ProfileRuntime, initial: bool = False) -> list[str]:
         was_invalid = profile.config is None

@@ -287,10 +287,13 @@ class Scheduler:
     def reload(self, name: str | None = None) -> list[str]:
         from restic_monitor.state import files as state_files
 
-        self._profiles.discover()
+        just_loaded = self._profiles.discover()
         problems: list[str] = []
         for profile in self.targets(name):
-            problems.extend(self._profiles.load_config(profile))
+            if profile.name in just_loaded:
+                problems.extend(profile.problems)
+            else:
+                problems.extend(self._profiles.load_config(profile))
             profile.paused_until = state_files.read_pause(profile.paths)
         self.publish()
         return problems
