@@ -187,6 +187,11 @@ class Desktop:
         self.run([*argv, str(path)])
         return path
 
+    def displayed(self) -> int:
+        """How many notifications are on screen now (reading them closes them)."""
+        out = self.run(["dunstctl", "count", "displayed"], check=False).stdout.strip()
+        return int(out) if out.isdigit() else 0
+
     def notifications(self) -> list[dict[str, str]]:
         """Every notification dunst has shown or shows, newest first."""
         out = self.run(["dunstctl", "history"], check=False).stdout

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,10 +117,11 @@ def test_tray_drives_backups_pause_and_history_on_a_real_desktop(
         assert icon_seconds < 15
 
         # Never backed up: the warning reaches the desktop's notification service.
+        wait_until(desktop.displayed, timeout=15)
+        time.sleep(0.5)  # let it paint, and take it while it shows (reading closes it)
+        desktop.screenshot(shots / "no-backup-warning.png", CROP)
         notices = wait_until(desktop.notifications, timeout=15)
         assert notices[0]["summary"] == "No recent backup"
-        time.sleep(0.5)  # the notification is in history as soon as shown; let it paint
-        desktop.screenshot(shots / "no-backup-warning.png", CROP)
 
         # Back up now, from the menu.
         _open_menu(desktop)
@@ -162,3 +164,63 @@ def test_tray_drives_backups_pause_and_history_on_a_real_desktop(
         if app.poll() is None:
             app.terminate()
             app.wait(30)
+
+
+def test_two_profiles_each_backed_up_from_its_own_submenu_on_a_real_desktop(
+    desktop: Desktop,
+    home: Home,
+    repo: Repo,
+    big_tree: Path,
+    restic_exe: str,
+    tmp_path: Path,
+    shots: Path,
+) -> None:
+    settings = {"restic_exe": restic_exe, "min_idle_seconds": 600}
+    # Slow enough to catch the menu while the backup runs.
+    documents = ["backup", "--limit-upload", "6000", str(big_tree)]
+    write_config(home.profile("documents"), {**settings, "args": documents}, repo.env)
+    photos = {**repo.env, "RESTIC_PASSWORD": "not-the-password"}
+    write_config(home.profile("photos"), {**settings, "args": ["backup", str(big_tree)]}, photos)
+    app = _start_app(desktop, home, tmp_path / "idle")
+    try:
+        wait_until(desktop.tray_icon_center, timeout=20)
+        wait_until(lambda: len(desktop.notifications()) >= 2, timeout=15)  # no backup yet, twice
+
+        # photos: its submenu (ph&otos), Back up now: restic refuses the password.
+        _open_menu(desktop)
+        desktop.key("o", "b")
+        profiles = wait_until(
+            lambda: (p := _profiles(home)) and p["photos"]["last_run"] and p, timeout=60
+        )
+        assert profiles["photos"]["last_run"]["outcome"] == "failed"
+        assert profiles["documents"]["last_run"] is None, "only photos was backed up"
+
+        # documents: its own submenu (&documents); the failure of photos stays in the icon.
+        _open_menu(desktop)
+        desktop.key("d", "b")
+        wait_until(lambda: _profiles(home)["documents"]["running"], timeout=20)
+        time.sleep(2.5)  # some progress to show
+        _open_menu(desktop)
+        desktop.key("d")  # the documents submenu open beside the menu
+        time.sleep(0.5)
+        desktop.screenshot(shots / "menu-profiles.png", "760x520+264+0")
+        desktop.key("Escape", "Escape")
+        done = wait_until(lambda: (p := _profiles(home))["documents"]["last_run"] and p, timeout=90)
+        run = done["documents"]["last_run"]
+        assert run["outcome"] == "success" and run["trigger"] == "manual"
+        assert repo.snapshots()[0]["id"].startswith(str(run["snapshot_id"]))
+        assert done["photos"]["last_run"]["outcome"] == "failed"
+
+        _open_menu(desktop)
+        desktop.key("q")
+        assert app.wait(30) == 0
+    finally:
+        if app.poll() is None:
+            app.terminate()
+            app.wait(30)
+
+
+def _profiles(home: Home) -> dict[str, Any]:
+    profiles = _status(home)["profiles"]
+    assert isinstance(profiles, list)
+    return {p["name"]: p for p in profiles}

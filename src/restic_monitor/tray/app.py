@@ -10,22 +10,22 @@ Reading ``Engine.status()`` is a copy of memory and happens on the UI thread.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
-import signal
-import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCursor, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
 from restic_monitor import __version__
 from restic_monitor.daemon import Daemon
-from restic_monitor.engine.scheduler import EngineError
+from restic_monitor.engine.errors import EngineError
 from restic_monitor.notify import DesktopNotifier, LogNotifier, MultiNotifier, Notice
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource
@@ -36,7 +36,9 @@ from restic_monitor.platform.terminal import (
     open_windows_shell,
     own_command,
 )
+from restic_monitor.status.model import Status
 from restic_monitor.tray import icons
+from restic_monitor.tray.bridge import Bridge, QtNotifier, install_signal_handlers
 from restic_monitor.tray.view import Action, Entry, IconState, TrayView, stopped_view, tray_view
 
 log = logging.getLogger(__name__)
@@ -45,29 +47,6 @@ log = logging.getLogger(__name__)
 RUNNING_REFRESH_MS = 1000
 #: ...and otherwise, for relative times such as "2 h ago".
 IDLE_REFRESH_MS = 60_000
-
-
-class _Bridge(QObject):
-    """Carries events from engine and worker threads to the UI thread."""
-
-    engine_event = Signal(str, object)
-    notice = Signal(object)
-    command_done = Signal(str, object, object)  # name, result, error text
-    ready = Signal()
-    failed = Signal(str)
-    open_url = Signal(str)
-    shutdown_requested = Signal()
-    qt_notice = Signal(object)
-
-
-class _QtNotifier:
-    """Engine notices as desktop notifications, shown from the UI thread."""
-
-    def __init__(self, bridge: _Bridge) -> None:
-        self._bridge = bridge
-
-    def notify(self, notice: Notice) -> None:
-        self._bridge.notice.emit(notice)
 
 
 class TrayApp(QObject):
@@ -82,17 +61,17 @@ class TrayApp(QObject):
         super().__init__()
         self.app = app
         self.home = home
-        self.bridge = _Bridge()
+        self.bridge = Bridge()
         self._desktop = DesktopNotifier()
         self.daemon = Daemon(
             home,
             idle_source,
-            notifier=MultiNotifier([LogNotifier(), _QtNotifier(self.bridge)]),
+            notifier=MultiNotifier([LogNotifier(), QtNotifier(self.bridge)]),
             kill_after=kill_after,
             on_shutdown_request=self.bridge.shutdown_requested.emit,
         )
         self.engine = self.daemon.engine
-        self._status: dict[str, Any] | None = None
+        self._status: Status | None = None
         self._view: TrayView = tray_view(None)
         self._quitting = False
         self._windows: list[Any] = []
@@ -166,8 +145,8 @@ class TrayApp(QObject):
     def quit(self, ask: bool = True) -> None:
         if self._quitting:
             return
-        status = self._status or {}
-        if ask and status.get("running"):
+        running = self._status is not None and any(p.running for p in self._status.profiles)
+        if ask and running:
             answer = QMessageBox.question(
                 None,
                 "restic-monitor",
@@ -201,14 +180,15 @@ class TrayApp(QObject):
         self._view = tray_view(self._status)
         self.tray.setIcon(icons.icon(self._view.state, self._view.progress))
         self.tray.setToolTip(self._view.tooltip)
-        interval = RUNNING_REFRESH_MS if self._status.get("running") else IDLE_REFRESH_MS
+        busy = self._status.current_job is not None
+        interval = RUNNING_REFRESH_MS if busy else IDLE_REFRESH_MS
         if self.timer.interval() != interval or not self.timer.isActive():
             self.timer.start(interval)
 
-    def _current_status(self) -> dict[str, Any]:
-        status = self.engine.status().to_json()
+    def _current_status(self) -> Status:
+        status = self.engine.status()
         if self._problems:
-            status["warnings"] = [*status.get("warnings", []), *self._problems]
+            status = dataclasses.replace(status, warnings=[*status.warnings, *self._problems])
         return status
 
     @Slot(str, object)
@@ -248,8 +228,10 @@ class TrayApp(QObject):
                 action = QAction(text, menu)
                 action.setEnabled(entry.enabled and entry.action is not None)
                 if entry.action is not None:
-                    chosen = entry.action
-                    action.triggered.connect(lambda _=False, a=chosen: self.perform(a))
+                    chosen, profile = entry.action, entry.profile
+                    action.triggered.connect(
+                        lambda _=False, a=chosen, p=profile: self.perform(a, p)
+                    )
                 menu.addAction(action)
 
     @Slot(QSystemTrayIcon.ActivationReason)
@@ -259,22 +241,30 @@ class TrayApp(QObject):
 
     # --- actions ---------------------------------------------------------------
 
-    def perform(self, action: Action) -> None:
+    def perform(self, action: Action, profile: str | None = None) -> None:
+        """Carry out a menu command; ``profile`` None: the whole home (or every profile)."""
+        engine = self.engine
+        files = self.home.profile(profile) if profile is not None else self.home
         handlers: dict[Action, Callable[[], None]] = {
-            Action.BACKUP: lambda: self._command("backup", self.engine.backup),
-            Action.STOP: lambda: self._command("stop", self.engine.stop),
-            Action.PAUSE: lambda: self._command("pause", self.engine.pause),
-            Action.RESUME: lambda: self._command("resume", self.engine.resume),
-            Action.RELOAD: lambda: self._command("reload", self.engine.reload),
-            Action.SHELL: self._open_shell,
-            Action.HISTORY: self._open_history,
+            Action.BACKUP: lambda: self._command("backup", lambda: engine.backup(profile)),
+            Action.BACKUP_ALL: lambda: self._command("backup", engine.backup_all),
+            Action.STOP: lambda: self._command("stop", lambda: engine.stop(profile)),
+            Action.PAUSE: lambda: self._command("pause", lambda: engine.pause(profile=profile)),
+            Action.RESUME: lambda: self._command("resume", lambda: engine.resume(profile)),
+            Action.RELOAD: lambda: self._command("reload", engine.reload),
+            Action.SHELL: lambda: self._open_shell(profile),
+            Action.HISTORY: lambda: self._open_history(profile),
             Action.APP_LOG: lambda: self._open_log(self.home.app_log, "Application log"),
-            Action.LAST_LOG: lambda: self._open_log(self.home.last_log, "Last restic log"),
+            Action.LAST_LOG: lambda: self._open_log(files.last_log, self._log_title(profile)),
             Action.LOGS_FOLDER: lambda: self._open_folder(self.home.logs),
-            Action.CONFIG_FOLDER: lambda: self._open_folder(self.home.root),
+            Action.CONFIG_FOLDER: lambda: self._open_folder(files.root),
             Action.QUIT: self.quit,
         }
         handlers[action]()
+
+    def _log_title(self, profile: str | None) -> str:
+        several = self._status is not None and len(self._status.profiles) > 1
+        return f"Last restic log ({profile})" if several and profile else "Last restic log"
 
     def _command(self, name: str, fn: Callable[[], object]) -> None:
         def work() -> None:
@@ -303,22 +293,23 @@ class TrayApp(QObject):
             self._message("restic-monitor", "Configuration reloaded.", "success")
         self.refresh()
 
-    def _open_shell(self) -> None:
+    def _open_shell(self, profile: str | None) -> None:
         """Finding a terminal scans PATH and starts a process: not on the UI thread."""
+        chosen = ("--profile", profile) if profile is not None else ()
 
         def work() -> None:
             try:
                 if sys.platform == "win32":
-                    self._open_windows_shell()
+                    self._open_windows_shell(profile)
                 else:
-                    open_terminal(own_command("--home", str(self.home.root), "shell"))
+                    open_terminal(own_command("--home", str(self.home.root), "shell", *chosen))
             except TerminalError as exc:
                 self._message("Cannot open a terminal", str(exc), "failure")
 
         threading.Thread(target=work, name="tray-shell", daemon=True).start()
 
-    def _open_windows_shell(self) -> None:
-        config = self.engine.config()
+    def _open_windows_shell(self, profile: str | None) -> None:
+        config = self.engine.config(profile or "default")
         if config is None:
             raise TerminalError("the configuration is invalid; fix it first (see the menu)")
         from restic_monitor.restic.command import Restic, shell_welcome
@@ -326,7 +317,7 @@ class TrayApp(QObject):
         exe = config.settings.resolve_restic() or config.settings.restic_exe
         open_windows_shell(Restic(exe, config.env).shell_env(), shell_welcome(config.env))
 
-    def _open_folder(self, folder: Any) -> None:
+    def _open_folder(self, folder: Path) -> None:
         def work() -> None:
             with contextlib.suppress(OSError):
                 folder.mkdir(parents=True, exist_ok=True)
@@ -339,13 +330,14 @@ class TrayApp(QObject):
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
             self._message("restic-monitor", f"Cannot open {folder}", "failure")
 
-    def _open_history(self) -> None:
+    def _open_history(self, profile: str | None) -> None:
         from restic_monitor.tray.windows import HistoryWindow  # loaded when first needed
 
-        window = HistoryWindow(self.home)
+        known = [p.name for p in self._status.profiles] if self._status is not None else []
+        window = HistoryWindow(self.home, profile=profile, profiles=known)
         self._keep(window)
 
-    def _open_log(self, path: Any, title: str) -> None:
+    def _open_log(self, path: Path, title: str) -> None:
         from restic_monitor.tray.windows import LogViewer
 
         window = LogViewer(path, title)
@@ -384,40 +376,6 @@ class TrayApp(QObject):
         self.tray.showMessage(title, body, icon, 15_000)
 
 
-def _install_signal_handlers(tray: TrayApp) -> None:
-    """SIGTERM/SIGINT quit cleanly, without a polling timer.
-
-    Qt's event loop does not run Python code by itself; a wakeup file
-    descriptor watched by a QSocketNotifier lets a signal wake it.
-    """
-    if sys.platform == "win32":  # pragma: no cover
-        return
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, tray)
-    requested: list[int] = []
-
-    def on_signal(signum: int, _frame: object) -> None:
-        requested.append(signum)
-
-    def on_wakeup() -> None:
-        with contextlib.suppress(OSError):
-            reader.recv(64)
-        while requested:
-            signum = requested.pop()
-            if signum == getattr(signal, "SIGHUP", None):
-                tray.perform(Action.RELOAD)
-            else:
-                tray.quit(ask=False)
-
-    notifier.activated.connect(on_wakeup)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, on_signal)
-    tray._signal_parts = (reader, writer, notifier)  # type: ignore[attr-defined]
-
-
 def run_tray_app(home: Home, idle_source: IdleSource) -> int:
     """Run the tray until Quit; the caller has set up logging and checked the display."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -433,7 +391,7 @@ def run_tray_app(home: Home, idle_source: IdleSource) -> int:
         print(f"restic-monitor: {already_running_message(home, tray.daemon.lock)}", file=sys.stderr)
         return 4
     started = time.monotonic()
-    _install_signal_handlers(tray)
+    install_signal_handlers(tray)
     tray.start()
     # Start-up frees much of what it allocated (imports, Qt's set-up); hand it back.
     QTimer.singleShot(5000, release_free_memory)

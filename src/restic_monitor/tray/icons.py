@@ -2,7 +2,10 @@
 
 Each state has its own shape (disc with a check, turning arrows, bars,
 triangle, octagon), so the state reads without relying on colour. The
-backing-up icon gets a ring that fills with the progress.
+backing-up icon gets a ring that fills with the progress; while a backup of
+one profile runs and another profile's state wins the shape (an error, a
+warning), that shape, a little smaller, is framed by the same ring on a
+light track, so the activity stays visible and the shape keeps its outline.
 
 ``python -m restic_monitor.tray.icons OUT.ico`` writes the application icon
 in the sizes Windows asks for (PNG-compressed entries, Vista and later).
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 TRAY_SIZES = (16, 22, 24, 32, 48, 64)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 PROGRESS_STEPS = 20  # the ring moves in 5 % steps: enough to see, few icons to cache
+#: The ring's track around a shape other than backing-up's (whose disc has one).
+TRACK = '<circle cx="32" cy="32" r="27" fill="none" stroke="#bbdefb" stroke-width="6"/>'
 
 
 @cache
@@ -51,10 +56,19 @@ def progress_ring(fraction: float) -> str:
 
 
 def svg_for(state: IconState, progress: float | None = None) -> str:
+    """The state's icon; ``progress`` (None: no backup runs) adds the progress ring."""
     text = svg_text(state.value)
     if state is IconState.BACKING_UP:
-        text = text.replace("<!--PROGRESS-->", progress_ring(progress or 0.0))
-    return text
+        return text.replace("<!--PROGRESS-->", progress_ring(progress or 0.0))
+    if progress is None:
+        return text
+    # The shape shrinks inside the ring so that it keeps its outline (octagon, triangle).
+    head, _, body = text.partition(">")
+    body = body.replace("</svg>", "")
+    return (
+        f'{head}><g transform="translate(32 32) scale(0.7) translate(-32 -32)">{body}</g>'
+        f"{TRACK}{progress_ring(progress)}</svg>"
+    )
 
 
 def quantize(progress: float | None) -> float | None:
@@ -80,7 +94,7 @@ def render(svg: str, size: int) -> QImage:
 
 def icon(state: IconState, progress: float | None = None) -> QIcon:
     """The tray icon for a state (progress quantised so that icons can be cached)."""
-    return _icon(state, quantize(progress) if state is IconState.BACKING_UP else None)
+    return _icon(state, quantize(progress))
 
 
 @lru_cache(maxsize=64)

@@ -1,23 +1,46 @@
-"""What the tray shows, as a pure function of the status report.
+"""What the tray shows, as a pure function of the typed status.
 
 No Qt here: the icon state, the tooltip and every menu entry are derived
-from the same dictionary ``status --json`` prints, so they can be tested
-exhaustively without a display and can never disagree with the CLI.
+from the same :class:`Status` that ``status --json`` prints, so they can be
+tested exhaustively without a display and can never disagree with the CLI.
+
+**One icon for the whole home.** Each profile has the state it would show
+alone (a configuration error beats everything, a running backup hides its own
+older failure and warning because it is about to replace them, a pause hides
+the rest: the user chose it). The icon shows the worst of them in this order:
+error > warning > backing up > paused > ok. A backup of one profile must not
+hide that another one fails or is overdue, so error and warning beat backing
+up in the shape; the progress ring is drawn around whatever shape is shown
+while any backup runs, so the activity stays visible too. The tooltip names
+the profile behind the shape.
+
+**One profile looks as it always did**, so that existing users see no change;
+with several, each gets a section (its lines, and a submenu named after it
+with its own commands) above the entries for the whole home.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import time
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
-from restic_monitor.humanize import human_duration
 from restic_monitor.isotime import parse_iso
-from restic_monitor.restic.output import Progress
+from restic_monitor.status.model import ProfileStatus, Status
+from restic_monitor.tray.wording import (
+    ago,
+    duration_words,
+    maintenance_words,
+    profile_tooltip,
+    status_lines,
+    uncounted_failure,
+    with_mnemonic,
+)
 
 MAX_PROBLEMS_SHOWN = 8
+DEFAULT_PAUSE_SECONDS = 28800.0
 
 
 class IconState(str, enum.Enum):
@@ -29,8 +52,19 @@ class IconState(str, enum.Enum):
     ERROR = "error"
 
 
+#: Which profile's state the icon shows: the highest.
+SEVERITY = {
+    IconState.OK: 0,
+    IconState.PAUSED: 1,
+    IconState.BACKING_UP: 2,
+    IconState.WARNING: 3,
+    IconState.ERROR: 4,
+}
+
+
 class Action(str, enum.Enum):
     BACKUP = "backup"
+    BACKUP_ALL = "backup-all"
     STOP = "stop"
     PAUSE = "pause"
     RESUME = "resume"
@@ -49,7 +83,8 @@ class Entry:
     """One menu line: information (``action`` None) or a command.
 
     Command texts carry their keyboard mnemonic (``&Back up now``); :attr:`label`
-    is the text as the user reads it.
+    is the text as the user reads it. ``profile`` is the profile a command is
+    about; None means the whole home (or, for History…, every profile).
     """
 
     text: str
@@ -57,6 +92,7 @@ class Entry:
     enabled: bool = True
     children: tuple[Entry, ...] = ()
     separator: bool = False
+    profile: str | None = None
 
     @property
     def label(self) -> str:
@@ -69,6 +105,7 @@ SEPARATOR = Entry("", separator=True)
 @dataclass(frozen=True)
 class TrayView:
     state: IconState
+    #: How far the running backup is (0.0 before restic reports it); None: none runs.
     progress: float | None
     tooltip: str
     menu: tuple[Entry, ...] = field(default_factory=tuple)
@@ -76,246 +113,267 @@ class TrayView:
     def entries(self) -> list[Entry]:
         """Every entry, submenus flattened (for tests and accessibility)."""
         out: list[Entry] = []
-        for entry in self.menu:
-            out.append(entry)
-            out.extend(entry.children)
+
+        def walk(entries: tuple[Entry, ...]) -> None:
+            for entry in entries:
+                out.append(entry)
+                walk(entry.children)
+
+        walk(self.menu)
         return out
 
-    def find(self, action: Action) -> Entry | None:
-        return next((e for e in self.entries() if e.action is action), None)
+    def find(self, action: Action, profile: str | None = None) -> Entry | None:
+        """The first entry for ``action`` (and about ``profile``, when one is named)."""
+        return next(
+            (
+                e
+                for e in self.entries()
+                if e.action is action and (profile is None or e.profile == profile)
+            ),
+            None,
+        )
 
 
-# --- wording -----------------------------------------------------------------
+# --- state -----------------------------------------------------------------------
 
 
-def duration_words(seconds: float) -> str:
-    """``8 hours``, ``30 minutes``, ``1 hour 30 minutes``, ``2 days`` (menu labels)."""
-    seconds = max(0, round(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = []
-    for value, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
-        if value:
-            parts.append(f"{value} {unit}{'s' if value != 1 else ''}")
-    if not parts:
-        parts.append(f"{secs} second{'s' if secs != 1 else ''}")
-    return " ".join(parts[:2])
-
-
-def ago(seconds: float) -> str:
-    """``just now``, ``5 min ago``, ``2 h ago``, ``3 days ago``."""
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 48 * 3600:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} days ago"
-
-
-def clock_time(when: float, now: float) -> str:
-    """``14:05`` today, ``Mon 14:05`` within a week, ``2026-11-20 14:05`` otherwise."""
-    moment = datetime.fromtimestamp(when)
-    today = datetime.fromtimestamp(now)
-    if moment.date() == today.date():
-        return moment.strftime("%H:%M")
-    if abs((today - moment).total_seconds()) < 6 * 86400:
-        return moment.strftime("%a %H:%M")
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def _progress_words(progress: dict[str, Any] | None) -> str:
-    if not progress:
-        return "starting"
-    return Progress.from_json(progress).describe()
-
-
-def _short_reason(run: dict[str, Any]) -> str:
-    message = str(run.get("message") or run.get("reason") or run.get("outcome") or "")
-    return message.rstrip(".")
-
-
-# --- the view ------------------------------------------------------------------
-
-
-def _uncounted_failure(status: dict[str, Any]) -> bool:
-    """The last run did not give a backup that counts: failed, error, or exit 3 not ignored.
-
-    "incomplete" counts unless ignore_exit_code_3 is set; when it does not count,
-    the user was told "Backup failed", and the icon must agree.
-    """
-    last = status.get("last_run")
-    return bool(
-        last
-        and not last.get("counted_success")
-        and last.get("outcome") in ("failed", "error", "incomplete")
-    )
-
-
-def icon_state(status: dict[str, Any] | None) -> IconState:
-    if status is None:
-        return IconState.STARTING
-    if status.get("config_error") or status.get("reason") == "needs_elevation":
+def profile_state(p: ProfileStatus) -> IconState:
+    """The icon one profile would show alone."""
+    if p.config_error or p.reason == "needs_elevation":
         return IconState.ERROR
-    if status.get("running"):
+    if p.running:
         return IconState.BACKING_UP
-    if status.get("paused"):
+    if p.paused:
         return IconState.PAUSED
-    if _uncounted_failure(status):
+    if uncounted_failure(p):
         return IconState.ERROR
-    if status.get("warning"):
+    if p.warning:
         return IconState.WARNING
     return IconState.OK
 
 
-def tooltip(status: dict[str, Any] | None, now: float) -> str:
-    """One line, the answer to "is my stuff backed up?"."""
-    state = icon_state(status)
-    if status is None or state is IconState.STARTING:
+def worst_profile(status: Status) -> ProfileStatus | None:
+    """The profile the icon stands for (the first of equals, so ``default`` first)."""
+    if not status.profiles:
+        return None
+    return max(status.profiles, key=lambda p: SEVERITY[profile_state(p)])
+
+
+def icon_state(status: Status | None) -> IconState:
+    worst = worst_profile(status) if status is not None else None
+    return IconState.STARTING if worst is None else profile_state(worst)
+
+
+def backup_progress(status: Status) -> float | None:
+    """The running backup's fraction for the ring (0.0 until restic reports it)."""
+    running = next((p for p in status.profiles if p.running), None)
+    if running is None:
+        return None
+    fraction = running.progress.fraction if running.progress is not None else None
+    return fraction if fraction is not None else 0.0
+
+
+def tooltip(status: Status | None, now: float) -> str:
+    """One line, the answer to "is my stuff backed up?", naming the profile it is about."""
+    worst = worst_profile(status) if status is not None else None
+    if status is None or worst is None:
         return "restic-monitor — starting"
-    if state is IconState.ERROR and status.get("config_error"):
-        return "Configuration error — see menu"
-    if state is IconState.ERROR and status.get("reason") == "needs_elevation":
-        return "Needs administrator rights — see menu"
-    if state is IconState.BACKING_UP:
-        progress = status.get("progress") or {}
-        current = status.get("current_run") or {}
-        if current.get("stalled"):
-            quiet = human_duration(current.get("seconds_since_progress") or 0)
-            return f"Backing up — stalled, no progress for {quiet}"
-        text = "Backing up"
-        if progress.get("percent") is not None:
-            text += f" {progress['percent']:.0f} %"
-        if progress.get("eta_seconds"):
-            text += f" · ETA {human_duration(progress['eta_seconds'])}"
-        return text
-    if state is IconState.PAUSED and status.get("paused_until"):
-        return f"Paused until {clock_time(parse_iso(status['paused_until']), now)}"
-    if state is IconState.ERROR:
-        last = status["last_run"]
-        return f"Last backup {last['outcome']}: {_short_reason(last)}"
-    last_success = status.get("last_success")
-    if not last_success:
-        return "No backup yet"
-    age = ago(now - parse_iso(last_success))
-    if state is IconState.WARNING:
-        return f"No backup for {age.removesuffix(' ago')}"
-    return f"Last backup {age}"
-
-
-def _status_entries(status: dict[str, Any], now: float) -> list[Entry]:
-    entries: list[Entry] = []
-    problems = status.get("config_error") or []
-    if problems:
-        entries.append(Entry("Configuration error:", enabled=False))
-        shown = (
-            problems if len(problems) <= MAX_PROBLEMS_SHOWN else problems[: MAX_PROBLEMS_SHOWN - 1]
+    state = profile_state(worst)
+    if len(status.profiles) == 1:
+        return profile_tooltip(worst, state.value, now)
+    if state is IconState.OK:
+        oldest = min(
+            status.profiles,
+            key=lambda p: parse_iso(p.last_success) if p.last_success else -math.inf,
         )
-        for problem in shown:
-            entries.append(Entry(f"  {problem}", enabled=False))
-        rest = problems[len(shown) :]
-        if rest:  # every problem is in the menu; the rest one level down
-            entries.append(
-                Entry(
-                    f"  {len(rest)} more problems",
-                    children=tuple(Entry(str(p), enabled=False) for p in rest),
-                )
-            )
-    last_success = status.get("last_success")
-    if last_success:
-        when = parse_iso(last_success)
-        text = f"Last backup: {ago(now - when)} ({clock_time(when, now)})"
-        snapshot = status.get("last_success_snapshot")
-        if snapshot:
-            text += f" · snapshot {str(snapshot)[:8]}"
-        entries.append(Entry(text, enabled=False))
-    else:
-        entries.append(Entry("Last backup: never", enabled=False))
-    if status.get("warning") and status.get("warning_message"):
-        entries.append(Entry(f"⚠ {status['warning_message']}", enabled=False))
-    for problem in status.get("warnings") or []:
-        entries.append(Entry(f"Problem: {problem}", enabled=False))
-    last = status.get("last_run")
-    if last and _uncounted_failure(status) and not status.get("running"):
-        entries.append(Entry(f"Last run {last['outcome']}: {_short_reason(last)}", enabled=False))
-    if status.get("running"):
+        if not oldest.last_success:
+            return f"{oldest.name}: no backup yet"
+        age = ago(now - parse_iso(oldest.last_success))
+        return f"All {len(status.profiles)} profiles backed up · oldest: {oldest.name} {age}"
+    text = profile_tooltip(worst, state.value, now)
+    line = f"{worst.name}: {text[:1].lower()}{text[1:]}"
+    alike = sum(1 for p in status.profiles if p is not worst and profile_state(p) is state)
+    if alike and state in (IconState.ERROR, IconState.WARNING):
+        line += f" (and {alike} more)"
+    running = next((p for p in status.profiles if p.running), None)
+    if running is not None and running is not worst:
+        running_text = profile_tooltip(running, IconState.BACKING_UP.value, now)
+        line += f" · {running.name}: {running_text[:1].lower()}{running_text[1:]}"
+    return line
+
+
+# --- the menu ------------------------------------------------------------------------
+
+
+def _info(lines: list[str], indent: str = "") -> list[Entry]:
+    return [Entry(f"{indent}{line}", enabled=False) for line in lines]
+
+
+def _problem_entries(problems: list[str] | None, indent: str = "") -> list[Entry]:
+    if not problems:
+        return []
+    entries = [Entry(f"{indent}Configuration error:", enabled=False)]
+    many = len(problems) > MAX_PROBLEMS_SHOWN
+    shown = problems[: MAX_PROBLEMS_SHOWN - 1] if many else problems
+    entries.extend(_info(shown, indent + "  "))
+    rest = problems[len(shown) :]
+    if rest:  # every problem is in the menu; the rest one level down
         entries.append(
-            Entry(f"Backing up: {_progress_words(status.get('progress'))}", enabled=False)
+            Entry(
+                f"{indent}  {len(rest)} more problems",
+                children=tuple(Entry(p, enabled=False) for p in rest),
+            )
         )
-        current = status.get("current_run") or {}
-        if current.get("stalled"):
-            quiet = human_duration(current.get("seconds_since_progress") or 0)
-            entries.append(Entry(f"⚠ Stalled: no progress for {quiet}", enabled=False))
-        if current.get("stopping"):
-            entries.append(Entry("Stopping…", enabled=False))
-    if status.get("paused") and status.get("paused_until"):
-        until = parse_iso(status["paused_until"])
-        entries.append(Entry(f"Paused until {clock_time(until, now)}", enabled=False))
-    if status.get("maintenance"):
-        entries.append(Entry("Clearing stale repository locks…", enabled=False))
-    reason = status.get("reason")
-    if (
-        not status.get("running")
-        and not problems
-        and status.get("reason_text")
-        and (
-            reason != "paused"  # "Paused until …" says it already
-        )
-    ):
-        text = f"Next backup: {status['reason_text']}"
-        earliest = status.get("next_backup_earliest")
-        if earliest and status.get("reason") not in ("ready", "not_idle"):
-            text += f" (not before {clock_time(parse_iso(earliest), now)})"
-        entries.append(Entry(text, enabled=False))
     return entries
 
 
-def tray_view(
-    status: dict[str, Any] | None, now: float | None = None, pause_seconds: float | None = None
-) -> TrayView:
-    now = time.time() if now is None else now
-    state = icon_state(status)
-    progress = None
-    if status is not None and status.get("running") and status.get("progress"):
-        progress = status["progress"].get("fraction")
-    if status is None:
-        menu: list[Entry] = [Entry("Starting…", enabled=False), SEPARATOR]
-        menu.append(Entry("&Quit", Action.QUIT))
-        return TrayView(state, None, tooltip(status, now), tuple(menu))
-
-    pause_for = pause_seconds or status.get("pause_seconds") or 28800
-    config_ok = not status.get("config_error")
-    menu = _status_entries(status, now)
-    menu.append(SEPARATOR)
-    if status.get("running"):
-        stopping = bool((status.get("current_run") or {}).get("stopping"))
-        menu.append(Entry("S&top backup", Action.STOP, enabled=not stopping))
+def _profile_commands(p: ProfileStatus) -> list[Entry]:
+    """Back up now / Stop backup, Pause for … / Resume, about one profile."""
+    entries = []
+    if p.running or p.queued:
+        stopping = p.current_run is not None and p.current_run.stopping
+        entries.append(Entry("S&top backup", Action.STOP, enabled=not stopping, profile=p.name))
     else:
-        menu.append(Entry("&Back up now", Action.BACKUP, enabled=config_ok))
-    if status.get("paused"):
-        menu.append(Entry("&Resume", Action.RESUME))
-    else:
-        menu.append(Entry(f"&Pause for {duration_words(pause_for)}", Action.PAUSE))
-    menu.append(SEPARATOR)
-    menu.append(Entry("Open restic &shell", Action.SHELL, enabled=config_ok))
-    menu.append(Entry("&History…", Action.HISTORY))
-    menu.append(
-        Entry(
-            "&Logs",
-            children=(
-                Entry("&Application log", Action.APP_LOG),
-                Entry("Last &restic log", Action.LAST_LOG),
-                Entry("Open logs &folder", Action.LOGS_FOLDER),
-            ),
+        entries.append(
+            Entry("&Back up now", Action.BACKUP, enabled=not p.config_error, profile=p.name)
         )
+    if p.paused:
+        entries.append(Entry("&Resume", Action.RESUME, profile=p.name))
+    else:
+        pause_for = duration_words(p.pause_seconds or DEFAULT_PAUSE_SECONDS)
+        entries.append(Entry(f"&Pause for {pause_for}", Action.PAUSE, profile=p.name))
+    return entries
+
+
+def _home_tail(logs: tuple[Entry, ...]) -> list[Entry]:
+    return [
+        Entry("&Logs", children=(Entry("&Application log", Action.APP_LOG), *logs)),
+        Entry("Open &configuration folder", Action.CONFIG_FOLDER),
+        Entry("Reload confi&guration", Action.RELOAD),
+        SEPARATOR,
+        Entry("&Quit", Action.QUIT),
+    ]
+
+
+def _maintenance(status: Status, with_profile: bool) -> str | None:
+    job = status.current_job
+    if job is None or job.kind == "backup":
+        return None
+    words = maintenance_words(job)
+    return f"{words} ({job.profile})" if with_profile else words
+
+
+def _one_profile_menu(status: Status, p: ProfileStatus, now: float) -> list[Entry]:
+    menu = _problem_entries(p.config_error)
+    maintenance = _maintenance(status, with_profile=False)
+    menu += _info(status_lines(p, now, status.warnings, maintenance))
+    menu += [SEPARATOR, *_profile_commands(p), SEPARATOR]
+    menu.append(
+        Entry("Open restic &shell", Action.SHELL, enabled=not p.config_error, profile=p.name)
     )
-    menu.append(Entry("Open &configuration folder", Action.CONFIG_FOLDER))
-    menu.append(Entry("Reload confi&guration", Action.RELOAD))
+    menu.append(Entry("&History…", Action.HISTORY))
+    logs = (
+        Entry("Last &restic log", Action.LAST_LOG, profile=p.name),
+        Entry("Open logs &folder", Action.LOGS_FOLDER),
+    )
+    return menu + _home_tail(logs)
+
+
+def home_warnings(status: Status) -> list[str]:
+    """The problems about the home as a whole: ``warnings`` less the profiles' own.
+
+    The status lists every profile's problems too (the primary's as they are,
+    the others' prefixed with ``profile NAME:``); in a section per profile
+    they are shown there instead.
+    """
+    if not status.profiles:
+        return list(status.warnings)
+    primary, *others = status.profiles
+    owned = Counter(primary.warnings)
+    owned.update(f"profile {o.name}: {w}" for o in others for w in o.warnings)
+    out = []
+    for warning in status.warnings:
+        if owned[warning] > 0:
+            owned[warning] -= 1
+        else:
+            out.append(warning)
+    return out
+
+
+def _profile_submenu(p: ProfileStatus) -> tuple[Entry, ...]:
+    config_ok = not p.config_error
+    return (
+        *_profile_commands(p),
+        SEPARATOR,
+        Entry("Open restic &shell", Action.SHELL, enabled=config_ok, profile=p.name),
+        Entry("&History…", Action.HISTORY, profile=p.name),
+        Entry("Last restic &log", Action.LAST_LOG, profile=p.name),
+        Entry("Open &configuration folder", Action.CONFIG_FOLDER, profile=p.name),
+    )
+
+
+#: The mnemonics of the home's own entries in a menu with several profiles.
+_HOME_KEYS = frozenset("bprshlcgq")
+
+
+def _profiles_menu(status: Status, now: float) -> list[Entry]:
+    menu: list[Entry] = []
+    lines = [f"Problem: {w}" for w in home_warnings(status)]
+    maintenance = _maintenance(status, with_profile=True)
+    if maintenance:
+        lines.append(maintenance)
+    if status.queue:
+        lines.append("Waiting: " + ", ".join(f"{q.kind} of {q.profile}" for q in status.queue))
+    if lines:
+        menu += [*_info(lines), SEPARATOR]
+    used = set(_HOME_KEYS)
+    for p in status.profiles:
+        menu.append(Entry(with_mnemonic(p.name, used), children=_profile_submenu(p)))
+        menu += _problem_entries(p.config_error, "  ")
+        menu += _info(status_lines(p, now, p.warnings), "  ")
+        menu.append(SEPARATOR)
+    config_ok = [p for p in status.profiles if not p.config_error]
+    menu.append(Entry("&Back up all now", Action.BACKUP_ALL, enabled=bool(config_ok)))
+    if not all(p.paused for p in status.profiles):
+        pause_for = duration_words(status.profiles[0].pause_seconds or DEFAULT_PAUSE_SECONDS)
+        menu.append(Entry(f"&Pause all for {pause_for}", Action.PAUSE))
+    if any(p.paused for p in status.profiles):
+        menu.append(Entry("&Resume all", Action.RESUME))
     menu.append(SEPARATOR)
-    menu.append(Entry("&Quit", Action.QUIT))
-    return TrayView(state, progress, tooltip(status, now), tuple(menu))
+    shell_keys: set[str] = set()
+    shells = tuple(
+        Entry(
+            with_mnemonic(p.name, shell_keys),
+            Action.SHELL,
+            enabled=not p.config_error,
+            profile=p.name,
+        )
+        for p in status.profiles
+    )
+    menu.append(Entry("Open restic &shell", children=shells))
+    menu.append(Entry("&History…", Action.HISTORY))
+    log_keys = {"a", "f"}
+    logs = tuple(
+        Entry(
+            f"Last restic log: {with_mnemonic(p.name, log_keys)}", Action.LAST_LOG, profile=p.name
+        )
+        for p in status.profiles
+    )
+    return menu + _home_tail((*logs, Entry("Open logs &folder", Action.LOGS_FOLDER)))
+
+
+def tray_view(status: Status | None, now: float | None = None) -> TrayView:
+    now = time.time() if now is None else now
+    if status is None or not status.profiles:
+        menu = (Entry("Starting…", enabled=False), SEPARATOR, Entry("&Quit", Action.QUIT))
+        return TrayView(IconState.STARTING, None, tooltip(None, now), menu)
+    if len(status.profiles) == 1:
+        entries = _one_profile_menu(status, status.profiles[0], now)
+    else:
+        entries = _profiles_menu(status, now)
+    return TrayView(
+        icon_state(status), backup_progress(status), tooltip(status, now), tuple(entries)
+    )
 
 
 def stopped_view(message: str) -> TrayView:

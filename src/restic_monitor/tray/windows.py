@@ -1,7 +1,9 @@
-"""The tray's windows: backup history with a chart, and a log viewer that follows a file.
+"""The tray's windows: the run history with a chart, and a log viewer that follows a file.
 
 Both read the disk in background threads and hand the result to the UI
-thread through signals, so a slow disk never freezes the tray.
+thread through signals, so a slow disk never freezes the tray. The history
+can be narrowed to one profile and one kind of job; each choice is a new
+query in a thread, and an answer that arrives after a newer choice is dropped.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPainter, QPainterPath, QPen, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
@@ -27,6 +31,8 @@ from PySide6.QtWidgets import (
 
 from restic_monitor.humanize import human_bytes, human_duration
 from restic_monitor.isotime import to_iso
+from restic_monitor.jobs.kinds import KINDS
+from restic_monitor.paths import Home
 from restic_monitor.state.history import History, RunRecord
 
 HISTORY_LIMIT = 200
@@ -70,7 +76,7 @@ class HistoryChart(QWidget):
         painter.fillRect(self.rect(), self.palette().base())
         painter.setPen(self.palette().text().color())
         if not self.records:
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No backups recorded yet")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No runs recorded yet")
             return
         added = [float(r.data_added or 0) for r in self.records]
         durations = [float(r.duration or 0.0) for r in self.records]
@@ -134,14 +140,51 @@ class HistoryChart(QWidget):
 
 
 class HistoryWindow(QDialog):
-    COLUMNS = ("Started", "Duration", "Outcome", "New files", "Changed", "Data added", "Snapshot")
+    COLUMNS = (
+        "Started",
+        "Profile",
+        "Kind",
+        "Duration",
+        "Outcome",
+        "New files",
+        "Changed",
+        "Data added",
+        "Snapshot",
+    )
+    OUTCOME_COLUMN = 4
 
-    def __init__(self, home: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        home: Home,
+        parent: QWidget | None = None,
+        *,
+        profile: str | None = None,
+        profiles: list[str] | None = None,
+    ) -> None:
+        """``profile``: shown alone at first; ``profiles``: the names known already
+        (the running engine's), so the filter is filled before the disk is read."""
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("restic-monitor — backup history")
-        self.resize(820, 520)
+        self.resize(900, 520)
+        self.home = home
         self.chart = HistoryChart(self)
+        self.profile_filter = QComboBox(self)
+        self.profile_filter.addItem("All profiles", None)
+        self.kind_filter = QComboBox(self)
+        self.kind_filter.addItem("All kinds", None)
+        for kind in KINDS:
+            self.kind_filter.addItem(kind, kind)
+        self._add_profiles([*(profiles or []), *([profile] if profile else [])])
+        if profile is not None:
+            self.profile_filter.setCurrentIndex(self.profile_filter.findData(profile))
+        filters = QHBoxLayout()
+        for text, box in (("&Profile:", self.profile_filter), ("&Kind:", self.kind_filter)):
+            label = QLabel(text, self)
+            label.setBuddy(box)
+            filters.addWidget(label)
+            filters.addWidget(box)
+        filters.addStretch(1)
         self.table = QTableWidget(0, len(self.COLUMNS), self)
         self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -151,18 +194,59 @@ class HistoryWindow(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.summary = QLabel("Loading…", self)
         layout = QVBoxLayout(self)
+        layout.addLayout(filters)
         layout.addWidget(self.chart)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         self._loader = _Loader()
-        self._loader.loaded.connect(self.show_records)
-        path = home.history_db
-        threading.Thread(target=self._load, args=(path,), daemon=True).start()
+        self._loader.loaded.connect(self._on_loaded)
+        #: Which query's answer is awaited: a later choice outdates earlier answers.
+        self._query = 0
+        self.profile_filter.currentIndexChanged.connect(lambda _index: self.reload())
+        self.kind_filter.currentIndexChanged.connect(lambda _index: self.reload())
+        self.reload(with_profiles=True)
 
-    def _load(self, path: Path) -> None:
-        records = History(path).recent(HISTORY_LIMIT) if path.exists() else []
+    def _add_profiles(self, names: list[str]) -> None:
+        """Profiles not in the filter yet; the choice made stays (no reload)."""
+        self.profile_filter.blockSignals(True)
+        try:
+            for name in names:
+                if self.profile_filter.findData(name) < 0:
+                    self.profile_filter.addItem(name, name)
+        finally:
+            self.profile_filter.blockSignals(False)
+
+    def reload(self, with_profiles: bool = False) -> None:
+        self._query += 1
+        profile = self.profile_filter.currentData()
+        kind = self.kind_filter.currentData()
+        self.summary.setText("Loading…")
+        threading.Thread(
+            target=self._load,
+            args=(self._query, profile, kind, with_profiles),
+            name="history-load",
+            daemon=True,
+        ).start()
+
+    def _load(self, query: int, profile: str | None, kind: str | None, names: bool) -> None:
+        path = self.home.history_db
+        records = []
+        if path.exists():  # (reading a home that has no history must not create one)
+            records = History(path).recent(HISTORY_LIMIT, kind=kind, profile=profile)
+        profiles = self.home.profile_names() if names else []
         with contextlib.suppress(RuntimeError):  # the window closed meanwhile
-            self._loader.loaded.emit(records)
+            self._loader.loaded.emit((query, records, profiles))
+
+    @Slot(object)
+    def _on_loaded(self, answer: tuple[int, list[RunRecord], list[str]]) -> None:
+        query, records, profiles = answer
+        self._add_profiles(profiles)
+        if query == self._query:
+            self.show_records(records)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.profile_filter.currentIndex() > 0 or self.kind_filter.currentIndex() > 0)
 
     @Slot(object)
     def show_records(self, records: list[RunRecord]) -> None:
@@ -172,6 +256,8 @@ class HistoryWindow(QDialog):
         for row, record in enumerate(records):
             values = [
                 to_iso(record.started).replace("T", " ")[:19],
+                record.profile,
+                record.kind,
                 human_duration(record.duration) if record.duration is not None else "-",
                 record.outcome or "running",
                 "-" if record.files_new is None else f"{record.files_new:,}",
@@ -181,14 +267,17 @@ class HistoryWindow(QDialog):
             ]
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                if column == 2:
+                if column == self.OUTCOME_COLUMN:
                     item.setForeground(QColor(_OUTCOME_COLOURS.get(record.outcome or "", "#000")))
                     if record.message and record.outcome != "success":
                         item.setToolTip(record.message)
                 self.table.setItem(row, column, item)
-        ok = sum(1 for r in records if r.counted_success)
+        ok = sum(1 for r in records if r.counted_success or r.outcome == "success")
         runs = f"{len(records)} run{'s' if len(records) != 1 else ''}"
-        self.summary.setText(f"{runs} shown, {ok} successful." if records else "No backups yet.")
+        if records:
+            self.summary.setText(f"{runs} shown, {ok} successful.")
+        else:
+            self.summary.setText("No runs of this choice." if self.filtered else "No backups yet.")
 
 
 class _Follower(QObject):

@@ -1,0 +1,79 @@
+"""How other threads and the OS reach the tray's UI thread.
+
+Qt widgets may only be touched from the UI thread, and Qt's event loop runs
+no Python code by itself: engine events, notices and command results cross
+over as Qt signals, and SIGTERM/SIGHUP arrive through a wakeup descriptor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import sys
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QSocketNotifier, Signal
+
+from restic_monitor.notify import Notice
+from restic_monitor.tray.view import Action
+
+if TYPE_CHECKING:
+    from restic_monitor.tray.app import TrayApp
+
+
+class Bridge(QObject):
+    """Carries events from engine and worker threads to the UI thread."""
+
+    engine_event = Signal(str, object)
+    notice = Signal(object)
+    command_done = Signal(str, object, object)  # name, result, error text
+    ready = Signal()
+    failed = Signal(str)
+    open_url = Signal(str)
+    shutdown_requested = Signal()
+    qt_notice = Signal(object)
+
+
+class QtNotifier:
+    """Engine notices as desktop notifications, shown from the UI thread."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+
+    def notify(self, notice: Notice) -> None:
+        self._bridge.notice.emit(notice)
+
+
+def install_signal_handlers(tray: TrayApp) -> None:
+    """SIGTERM/SIGINT quit cleanly, without a polling timer.
+
+    Qt's event loop does not run Python code by itself; a wakeup file
+    descriptor watched by a QSocketNotifier lets a signal wake it.
+    """
+    if sys.platform == "win32":  # pragma: no cover
+        return
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, tray)
+    requested: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        requested.append(signum)
+
+    def on_wakeup() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+        while requested:
+            signum = requested.pop()
+            if signum == getattr(signal, "SIGHUP", None):
+                tray.perform(Action.RELOAD)
+            else:
+                tray.quit(ask=False)
+
+    notifier.activated.connect(on_wakeup)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    tray._signal_parts = (reader, writer, notifier)  # type: ignore[attr-defined]
