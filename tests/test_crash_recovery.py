@@ -96,7 +96,7 @@ def _finish_and_check(home: Home, repo: Repo, restic_exe: str, tree: Path) -> No
     assert result.returncode == 0, result.stdout + result.stderr
     assert repo.locks() == []
     repo.run("check")
-    history = json.loads(cli(home, "history", "--json").stdout)
+    history = json.loads(cli(home, "history", "--json", "--kind", "backup").stdout)
     assert [h["outcome"] for h in history[:2]] == ["success", "interrupted"]
     assert history[1]["reason"] == "monitor_stopped"
 

@@ -207,7 +207,6 @@ def test_backoff_is_per_profile(rig: Rig) -> None:
     rig.step()
     rig.finish(1, lines=["Fatal: wrong password or no key found"])  # default fails
     rig.finish(0)  # cloud succeeds (its turn came)
-    rig.finish(0)  # the unlock after default's failure
 
     rig.advance(30)
     assert rig.of("default").reason == "backoff"
@@ -539,7 +538,6 @@ def test_a_repeated_automatic_failure_notifies_once_per_streak(rig: Rig) -> None
     rig.step()
     for _ in range(3):
         rig.finish(1, lines=["Fatal: wrong password or no key found"])
-        rig.finish(0)  # unlock
         rig.advance(6 * HOUR)
 
     assert rig.notices.titles().count("Backup failed") == 1
@@ -612,3 +610,69 @@ def test_a_stalled_backup_is_announced_once(rig: Rig) -> None:
     assert rig.notices.titles().count("Backup stalled") == 1
     assert rig.status().current_job is not None
     assert rig.status().current_job.stalled  # type: ignore[union-attr]
+
+
+def test_no_double_start_when_the_clock_jumps_forward_mid_backup(rig: Rig) -> None:
+    rig.profile(min_idle_seconds=1, min_seconds_between_backups=HOUR)
+    rig.idle.set(100)
+    rig.step()
+    rig.clock.jump(2 * HOUR)  # resume after a long sleep, in the middle of the run
+    rig.step()  # (the scripted runner would fail on a second start)
+    rig.finish(0)
+
+    # Spacing counts from the start: two hours later another run is due, one at a time.
+    assert rig.started() == [("default", "backup"), ("default", "backup")]
+
+
+def test_after_sleeping_through_a_pause_the_engine_replans_from_the_new_time(rig: Rig) -> None:
+    rig.idle = FixedIdleSource(100)
+    rig.profile(min_idle_seconds=1, min_seconds_between_backups=HOUR)
+    rig.engine.pause(HOUR)
+    rig.step()
+    assert rig.of("default").reason == "paused" and rig.runner.runs == []
+
+    rig.clock.jump(2 * HOUR)  # two hours of sleep: the pause ended meanwhile
+    rig.step()  # what the resume watcher's wake-up does
+
+    assert rig.started() == [("default", "backup")]
+    rig.finish(0)
+    rig.step()
+    assert len(rig.runner.runs) == 1, "no second start after the jump"
+    assert rig.of("default").paused is False
+
+
+def test_on_battery_waits_for_mains_power_and_looks_again_in_a_minute(rig: Rig) -> None:
+    rig.idle = FixedIdleSource(100)
+    rig.profile(min_idle_seconds=1, skip_on_battery=True)
+    rig.on_battery = True
+    wake = rig.step()
+
+    assert rig.runner.runs == [] and rig.of("default").reason == "on_battery"
+    assert wake <= rig.clock() + 60.1
+    rig.on_battery = False
+    rig.advance(60)
+    assert rig.started() == [("default", "backup")]
+
+
+def test_the_battery_is_ignored_unless_skip_on_battery(rig: Rig) -> None:
+    rig.idle = FixedIdleSource(100)
+    rig.profile(min_idle_seconds=1)
+    rig.on_battery = True
+    rig.step()
+
+    assert rig.started() == [("default", "backup")]
+
+
+def test_an_unusable_history_never_stops_backups_nor_allows_a_second_start(rig: Rig) -> None:
+    rig.idle = FixedIdleSource(100)
+    rig.profile(min_idle_seconds=1, min_seconds_between_backups=HOUR)
+    rig.home.history_db.mkdir()  # sqlite cannot open a folder: like a broken disk
+    rig.step()
+    rig.finish(0, summary=summary())
+    rig.advance(600)
+
+    assert len(rig.runner.runs) == 1, "spacing still holds without the database"
+    status = rig.of("default")
+    assert status.last_run is not None and status.last_run.outcome == "success"
+    assert status.last_success is not None
+    assert any("run history" in w for w in rig.status().warnings)

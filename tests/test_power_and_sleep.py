@@ -6,20 +6,16 @@ import os
 import select
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from restic_monitor.config.settings import Settings
-from restic_monitor.engine.host import Engine
-from restic_monitor.paths import Home
 from restic_monitor.platform import power
-from restic_monitor.platform.idle import FixedIdle
 from restic_monitor.policy.backup import POWER_RECHECK, Facts, Reason, decide
 
-from .conftest import SECRET, FakeRestic, wait_until, write_config
+from .conftest import FakeRestic, wait_until
 from .dbus_service import FakeService, system_bus
 
 __all__ = ["system_bus"]  # the fixture
@@ -67,51 +63,6 @@ def test_elevation_matters_only_for_fs_snapshots_on_windows(
 
 def test_battery_reading_here_is_an_answer_or_unknown_never_an_error() -> None:
     assert power.on_battery() in (True, False, None)
-
-
-@pytest.fixture
-def engine_on(home: Home, fake_restic: FakeRestic) -> Iterator[Any]:
-    engines: list[Engine] = []
-
-    def make(on_battery: list[bool | None], **settings: Any) -> Engine:
-        write_config(
-            home,
-            {
-                "restic_exe": str(fake_restic.exe),
-                "args": ["backup", "/data"],
-                "min_idle_seconds": 1,
-                "min_seconds_between_backups": 3600,
-                **settings,
-            },
-            {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
-        )
-        engine = Engine(home, FixedIdle(100), power=lambda: on_battery[0], kill_after=2)
-        engines.append(engine)
-        engine.start()
-        return engine
-
-    yield make
-    for engine in engines:
-        engine.shutdown(20)
-
-
-def test_skip_on_battery_waits_for_mains_power(engine_on: Any, fake_restic: FakeRestic) -> None:
-    battery: list[bool | None] = [True]
-    engine = engine_on(battery, skip_on_battery=True)
-    time.sleep(1.5)
-
-    assert fake_restic.starts() == 0
-    assert engine.status().reason == "on_battery"
-
-    battery[0] = False
-    engine.wake()
-    wait_until(lambda: fake_restic.starts() == 1, timeout=10)
-
-
-def test_battery_is_ignored_unless_skip_on_battery(engine_on: Any, fake_restic: FakeRestic) -> None:
-    engine_on([True])
-
-    wait_until(lambda: fake_restic.starts() == 1, timeout=10)
 
 
 def _logind(address: str, read_ends: list[int], write_ends: list[int]) -> FakeService:
@@ -197,36 +148,3 @@ def test_resume_from_sleep_wakes_the_engine_at_once(system_bus: str) -> None:
             wait_until(lambda: woken, timeout=5)
     finally:
         watcher.stop()
-
-
-def test_after_a_clock_jump_the_engine_replans_from_the_new_time(
-    home: Home, fake_restic: FakeRestic
-) -> None:
-    write_config(
-        home,
-        {
-            "restic_exe": str(fake_restic.exe),
-            "args": ["backup", "/data"],
-            "min_idle_seconds": 1,
-            "min_seconds_between_backups": 3600,
-        },
-        {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
-    )
-    offset = [0.0]
-    engine = Engine(home, FixedIdle(100), clock=lambda: time.time() + offset[0], kill_after=2)
-    engine.start()
-    try:
-        engine.pause(3600)
-        time.sleep(1.0)
-        assert fake_restic.starts() == 0
-        assert engine.status().reason == "paused"
-
-        offset[0] += 7200  # two hours of sleep: the pause ended meanwhile
-        engine.wake()  # what the resume watcher does
-
-        wait_until(lambda: fake_restic.starts() == 1, timeout=10)
-        time.sleep(1.5)
-        assert fake_restic.starts() == 1, "no second start after the jump"
-        assert engine.status().paused is False
-    finally:
-        engine.shutdown(20)

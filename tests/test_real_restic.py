@@ -226,7 +226,7 @@ def test_repository_locked_by_a_live_process_is_reported_and_its_lock_kept(
         assert result.returncode == 1
         assert "locked by another restic process" in result.stdout
         history = json.loads(cli(home, "history", "--json").stdout)
-        assert history[0]["reason"] == "locked"
+        assert history[0]["kind"] == "backup" and history[0]["reason"] == "locked"
         live_locks = repo.run("list", "locks", "--no-lock").stdout.split()
         assert live_locks, "restic unlock must never remove a live lock"
     finally:

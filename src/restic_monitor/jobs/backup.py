@@ -23,6 +23,10 @@ from restic_monitor.restic.command import speaks_json
 from restic_monitor.restic.outcomes import Outcome, classify
 from restic_monitor.restic.runner import RunResult
 
+#: Failures in which restic never held a lock of its own: an unlock would find nothing
+#: (and, with a wrong password, fail the same way a second time).
+NEVER_LOCKED = frozenset({"wrong_password", "repository_missing", "locked"})
+
 #: Triggers of automatic runs, as history and status record them.
 IDLE = "idle"
 OVERDUE = "overdue"
@@ -70,7 +74,11 @@ class BackupKind:
                 "total_bytes": summary.total_bytes,
             }
         locks = LOCKS_CLEAN
-        if cls.outcome not in (Outcome.SUCCESS, Outcome.INCOMPLETE) and result.started_restic:
+        if (
+            cls.outcome not in (Outcome.SUCCESS, Outcome.INCOMPLETE)
+            and result.started_restic
+            and cls.reason not in NEVER_LOCKED
+        ):
             # restic may leave its lock behind (hard kill, crash, or 0.14 interrupted early).
             stalled = (result.seconds_since_progress or 0.0) >= settings.stall_seconds
             if cls.reason == "repository_unreachable" or stalled:
