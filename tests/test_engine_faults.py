@@ -364,3 +364,30 @@ def test_a_failure_notice_carries_the_reason_and_restics_last_lines_masked(rig: 
     assert [n.title for n in failures] == ["Backup failed"]
     assert "the last line restic printed" in failures[0].body
     assert SECRET not in failures[0].body
+
+
+def test_quitting_during_a_backup_ends_as_soon_as_restic_has_stopped(
+    home: Home, fake_restic: FakeRestic
+) -> None:
+    """With an idle source that never asks for a look (fixed:, X11), quitting must not wait
+    for the engine's next planned look (up to five minutes) after restic has ended."""
+    from restic_monitor.platform.idle import FixedIdle
+
+    write_config(
+        home,
+        {"restic_exe": str(fake_restic.exe), "args": ["backup", "/data"]},
+        {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
+    )
+    fake_restic.plan(sleep=60)
+    engine = Engine(home, FixedIdle(0), kill_after=5)
+    engine.start()
+    engine.backup()
+    wait_until(lambda: fake_restic.starts() == 1, timeout=15)
+
+    began = time.monotonic()
+    engine.shutdown(timeout=30)
+
+    assert not engine.alive
+    assert time.monotonic() - began < 5
+    record = History(home.history_db).recent(5, kind="backup")[0]
+    assert record.outcome == "interrupted" and record.ended is not None

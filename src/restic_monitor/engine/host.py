@@ -259,6 +259,8 @@ class Engine:
                     if not scheduler.busy:
                         break
                 wake_at = self._guarded_step()
+                if shutting_down and not scheduler.busy:
+                    break  # the last job has ended (and been recorded)
                 timeout = max(0.0, wake_at - self._clock())
                 with self._cond:
                     if not self._commands and not self._ended_or_shutdown(shutting_down):
