@@ -9,9 +9,9 @@ still runs) is stopped and the repository's stale locks cleared first thing.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from restic_monitor.engine.errors import EngineError
+from restic_monitor.engine.parts import EngineParts
 from restic_monitor.engine.profile import ProfileRuntime
 from restic_monitor.engine.queue import Job
 from restic_monitor.isotime import to_iso
@@ -19,22 +19,18 @@ from restic_monitor.jobs.unlock import UNLOCK
 from restic_monitor.notify import Notice
 from restic_monitor.status.files import ignored_profile_warnings
 
-if TYPE_CHECKING:
-    from restic_monitor.engine.scheduler import Scheduler
-
 log = logging.getLogger(__name__)
 
 
 class Profiles:
-    def __init__(self, engine: Scheduler) -> None:
+    def __init__(self, engine: EngineParts) -> None:
         self.engine = engine
 
-    def load(self) -> None:
+    def load(self, now: float) -> None:
         """Read every profile's configuration and state; take up what a crash left."""
         engine = self.engine
         self.discover(initial=True)
         unfinished = engine.history.unfinished()
-        now = engine._clock()
         for record in unfinished:
             profile = engine.profiles.get(record.profile)
             log.warning(

@@ -9,9 +9,10 @@ stale locks gets a ``restic unlock`` in front of it first.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from restic_monitor.engine.errors import ConfigInvalid, EngineError
+from restic_monitor.engine.parts import EngineParts
 from restic_monitor.engine.profile import ProfileRuntime
 from restic_monitor.engine.queue import Job
 from restic_monitor.jobs.base import CannotRun, JobContext
@@ -19,14 +20,11 @@ from restic_monitor.jobs.kinds import KINDS
 from restic_monitor.jobs.unlock import UNLOCK
 from restic_monitor.restic.runner import RunResult
 
-if TYPE_CHECKING:
-    from restic_monitor.engine.scheduler import Scheduler
-
 log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(self, engine: Scheduler) -> None:
+    def __init__(self, engine: EngineParts) -> None:
         self.engine = engine
 
     def start_next(self, now: float) -> None:

@@ -17,8 +17,8 @@ from restic_monitor.state.history import RunRecord
 
 if TYPE_CHECKING:
     from restic_monitor.config.profile import Config
-    from restic_monitor.engine.runner import RunHandle
     from restic_monitor.jobs.base import RunPlan
+    from restic_monitor.restic.runner import RunHandle
 
 _ids = itertools.count(1)
 

@@ -9,8 +9,9 @@ the user what they need to know, once.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from restic_monitor.engine.parts import EngineParts
 from restic_monitor.engine.profile import ProfileRuntime
 from restic_monitor.engine.queue import Cancelled, Job
 from restic_monitor.humanize import human_duration
@@ -27,14 +28,11 @@ from restic_monitor.state.history import RunRecord
 from restic_monitor.status.build import FALLBACK_SETTINGS
 from restic_monitor.status.model import RunInfo
 
-if TYPE_CHECKING:
-    from restic_monitor.engine.scheduler import Scheduler
-
 log = logging.getLogger(__name__)
 
 
 class Recorder:
-    def __init__(self, engine: Scheduler) -> None:
+    def __init__(self, engine: EngineParts) -> None:
         self.engine = engine
 
     def job_ended(self, job: Job, result: RunResult, now: float) -> None:

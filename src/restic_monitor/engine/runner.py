@@ -20,28 +20,13 @@ from restic_monitor.jobs.base import RunPlan
 from restic_monitor.platform import process as osproc
 from restic_monitor.platform.sleep import inhibit_sleep
 from restic_monitor.restic.output import Progress
-from restic_monitor.restic.runner import DEFAULT_KILL_AFTER, ResticRun, RunResult
+from restic_monitor.restic.runner import DEFAULT_KILL_AFTER, ResticRun, RunHandle, RunResult
 
 log = logging.getLogger(__name__)
 
 OnStart = Callable[[int, float | None], None]
 OnProgress = Callable[[Progress], None]
 OnDone = Callable[[RunResult], None]
-
-
-class RunHandle(Protocol):
-    """A run under way. Thread-safe: the engine and status read it while it runs."""
-
-    @property
-    def pid(self) -> int | None: ...
-
-    @property
-    def progress(self) -> Progress | None: ...
-
-    @property
-    def seconds_since_progress(self) -> float | None: ...
-
-    def stop(self) -> None: ...
 
 
 class JobRunner(Protocol):

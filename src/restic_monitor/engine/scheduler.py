@@ -98,7 +98,7 @@ class Scheduler:
 
     def load(self) -> None:
         """Read every profile's configuration and state; take up what a crash left."""
-        self._profiles.load()
+        self._profiles.load(self._clock())
         self._read_idle()
         self._start_next(self._clock())
         self.publish()

@@ -6,16 +6,12 @@ from any thread without locks (the view is replaced whole, never changed).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from restic_monitor.engine.parts import EngineParts
 from restic_monitor.status.build import FALLBACK_SETTINGS, EngineView, JobView, ProfileView
 from restic_monitor.status.model import QueuedJob
 
-if TYPE_CHECKING:
-    from restic_monitor.engine.scheduler import Scheduler
 
-
-def engine_view(engine: Scheduler, now: float, mono: float) -> EngineView:
+def engine_view(engine: EngineParts, now: float, mono: float) -> EngineView:
     profiles = []
     for profile in engine.profiles.values():
         hold_kind, hold_until = (None, None)
@@ -62,7 +58,7 @@ def engine_view(engine: Scheduler, now: float, mono: float) -> EngineView:
     )
 
 
-def _warnings(engine: Scheduler) -> list[str]:
+def _warnings(engine: EngineParts) -> list[str]:
     """Problems that do not stop backups but that the user should fix."""
     from restic_monitor import logs
 

@@ -13,7 +13,6 @@ tail kept for failure notices is a fixed-size deque.
 from __future__ import annotations
 
 import collections
-import contextlib
 import json
 import logging
 import os
@@ -25,11 +24,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from restic_monitor.isotime import to_iso
 from restic_monitor.platform import process as osproc
 from restic_monitor.restic.command import ResticCommand
+from restic_monitor.restic.logsink import LogSink
 from restic_monitor.restic.output import (
     Progress,
     Summary,
@@ -83,45 +83,19 @@ class RunResult:
         return self.pid is not None
 
 
-class _LogSink:
-    """The run log. A failing disk stops the logging, never the backup."""
+class RunHandle(Protocol):
+    """A run under way, as the engine and status see it. Thread-safe reads and stop."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.problem: str | None = None
-        self._fh: IO[bytes] | None = None
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # A new file rather than the old one truncated: a viewer following the
-            # log sees the change of file even when the new run soon outgrows the old.
-            # (A symbolic link put there on purpose is followed, not replaced.)
-            with contextlib.suppress(OSError):
-                if not path.is_symlink():
-                    path.unlink()
-            self._fh = path.open("wb")
-        except OSError as exc:
-            self.problem = f"cannot write {path}: {exc.strerror or exc}"
-            log.error("%s; the backup runs without its log", self.problem)
+    @property
+    def pid(self) -> int | None: ...
 
-    def write(self, data: bytes) -> None:
-        if self._fh is None or not data:
-            return
-        try:
-            self._fh.write(data)
-            self._fh.flush()
-        except OSError as exc:
-            self.problem = f"writing the restic log failed: {exc.strerror or exc}"
-            log.error("%s; the rest of this run's output is not logged", self.problem)
-            with contextlib.suppress(OSError):
-                self._fh.close()
-            self._fh = None
+    @property
+    def progress(self) -> Progress | None: ...
 
-    def close(self) -> None:
-        if self._fh is not None:
-            with contextlib.suppress(OSError):
-                self._fh.close()
-            self._fh = None
+    @property
+    def seconds_since_progress(self) -> float | None: ...
+
+    def stop(self) -> None: ...
 
 
 class ResticRun:
@@ -223,7 +197,7 @@ class ResticRun:
         """Start restic and block until it has ended and its output is drained."""
         started = self._clock()
         mono = time.monotonic()
-        sink = _LogSink(self._log_path)
+        sink = LogSink(self._log_path)
         sink.write(self._header_bytes(started))
         argv = osproc.priority_prefix(self._low_priority) + self.argv
         try:
@@ -293,7 +267,7 @@ class ResticRun:
         code: int | None,
         started: float,
         mono: float,
-        sink: _LogSink,
+        sink: LogSink,
         start_error: str | None = None,
     ) -> RunResult:
         quiet = self.seconds_since_progress
@@ -319,7 +293,7 @@ class ResticRun:
             seconds_since_progress=quiet,
         )
 
-    def _pump(self, pipe: IO[bytes], sink: _LogSink) -> None:
+    def _pump(self, pipe: IO[bytes], sink: LogSink) -> None:
         fd = pipe.fileno()
         partial = b""
         last_status: bytes | None = None

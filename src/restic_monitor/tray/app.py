@@ -391,7 +391,9 @@ def run_tray_app(home: Home, idle_source: IdleSource) -> int:
         print(f"restic-monitor: {already_running_message(home, tray.daemon.lock)}", file=sys.stderr)
         return 4
     started = time.monotonic()
-    install_signal_handlers(tray)
+    install_signal_handlers(
+        tray, reload=lambda: tray.perform(Action.RELOAD), quit_now=lambda: tray.quit(ask=False)
+    )
     tray.start()
     # Start-up frees much of what it allocated (imports, Qt's set-up); hand it back.
     QTimer.singleShot(5000, release_free_memory)

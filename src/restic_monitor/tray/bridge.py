@@ -11,15 +11,11 @@ import contextlib
 import signal
 import socket
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSocketNotifier, Signal
 
 from restic_monitor.notify import Notice
-from restic_monitor.tray.view import Action
-
-if TYPE_CHECKING:
-    from restic_monitor.tray.app import TrayApp
 
 
 class Bridge(QObject):
@@ -45,8 +41,10 @@ class QtNotifier:
         self._bridge.notice.emit(notice)
 
 
-def install_signal_handlers(tray: TrayApp) -> None:
-    """SIGTERM/SIGINT quit cleanly, without a polling timer.
+def install_signal_handlers(
+    owner: QObject, reload: Callable[[], object], quit_now: Callable[[], object]
+) -> None:
+    """SIGTERM/SIGINT quit cleanly (``quit_now``), SIGHUP reloads, without a polling timer.
 
     Qt's event loop does not run Python code by itself; a wakeup file
     descriptor watched by a QSocketNotifier lets a signal wake it.
@@ -57,7 +55,7 @@ def install_signal_handlers(tray: TrayApp) -> None:
     reader.setblocking(False)
     writer.setblocking(False)
     signal.set_wakeup_fd(writer.fileno())
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, tray)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, owner)
     requested: list[int] = []
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -69,11 +67,11 @@ def install_signal_handlers(tray: TrayApp) -> None:
         while requested:
             signum = requested.pop()
             if signum == getattr(signal, "SIGHUP", None):
-                tray.perform(Action.RELOAD)
+                reload()
             else:
-                tray.quit(ask=False)
+                quit_now()
 
     notifier.activated.connect(on_wakeup)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
-    tray._signal_parts = (reader, writer, notifier)  # type: ignore[attr-defined]
+    owner._signal_parts = (reader, writer, notifier)  # type: ignore[attr-defined]
