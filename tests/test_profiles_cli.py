@@ -278,3 +278,69 @@ def test_status_json_mid_backup_shows_the_job_and_the_queue_and_fits_the_schema(
     assert status["queue"] == [{"kind": "backup", "profile": "cloud", "trigger": "manual"}]
     assert status["profiles"][1]["reason"] == "queued"
     assert cli(home, "stop").returncode == 0
+
+
+def _first_release_home(home: Home, fake: FakeRestic, now: float) -> None:
+    """A home exactly as the first release left it: its files, its history schema."""
+    import os
+    import sqlite3
+
+    write_config(
+        home,
+        {"restic_exe": str(fake.exe), "args": ["backup", "/data"], "min_idle_seconds": 600},
+        {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
+    )
+    home.pause_until.write_text("2099-01-01T10:00:00+00:00\n")
+    home.marker.write_text("last successful backup: earlier\nsnapshot: abcdef12\n")
+    os.utime(home.marker, (now - 7200, now - 7200))
+    home.state_json.write_text(
+        json.dumps({"last_warning_notice": now - 60, "unlock_needed": False, "extra": {}})
+    )
+    with sqlite3.connect(home.history_db) as conn:
+        conn.execute(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, started REAL NOT NULL, ended REAL, "
+            "trigger TEXT NOT NULL, exit_code INTEGER, outcome TEXT, reason TEXT, message TEXT, "
+            "counted_success INTEGER NOT NULL DEFAULT 0, snapshot_id TEXT, files_new INTEGER, "
+            "files_changed INTEGER, files_unmodified INTEGER, data_added INTEGER, "
+            "total_bytes INTEGER, duration REAL, pid INTEGER, pid_started REAL)"
+        )
+        conn.execute("CREATE INDEX runs_started ON runs(started)")
+        conn.execute(
+            "INSERT INTO runs (started, ended, trigger, exit_code, outcome, reason, "
+            "counted_success, snapshot_id, data_added, duration) VALUES "
+            "(?, ?, 'idle', 0, 'success', 'ok', 1, 'abcdef12', 4096, 10.0)",
+            (now - 7210, now - 7200),
+        )
+        conn.execute(
+            "INSERT INTO runs (started, ended, trigger, exit_code, outcome, reason, "
+            "counted_success) VALUES (?, ?, 'idle', 1, 'failed', 'wrong_password', 0)",
+            (now - 3610, now - 3600),
+        )
+    conn.close()
+
+
+def test_upgrading_a_first_release_home_keeps_history_pause_marker_and_settings(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    import time
+
+    now = time.time()
+    _first_release_home(home, fake_restic, now)
+    before = status_json(home)  # read without an instance: nothing is written yet
+
+    daemons.append(start_daemon(home, tmp_path / "idle"))
+    after = status_json(home)
+
+    for status in (before, after):
+        assert status["paused"] is True and status["paused_until"].startswith("2099-01-01")
+        assert abs(status["last_success_age_seconds"] - 7200) < 60
+        assert status["last_success_snapshot"] == "abcdef12"
+        assert status["last_run"]["reason"] == "wrong_password"
+        assert status["consecutive_failures"] == 1
+        assert status["reason"] in ("paused", "not_running")
+    runs = history_json(home)
+    assert [(r["kind"], r["profile"], r["outcome"]) for r in runs] == [
+        ("backup", "default", "failed"),
+        ("backup", "default", "success"),
+    ]
+    assert runs[1]["data_added"] == 4096
