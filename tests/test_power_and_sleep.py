@@ -6,16 +6,20 @@ import os
 import select
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from restic_monitor.config.settings import Settings
+from restic_monitor.engine.host import Engine
+from restic_monitor.paths import Home
 from restic_monitor.platform import power
+from restic_monitor.platform.idle import FixedIdle
 from restic_monitor.policy.backup import POWER_RECHECK, Facts, Reason, decide
 
-from .conftest import FakeRestic, wait_until
+from .conftest import SECRET, FakeRestic, wait_until, write_config
 from .dbus_service import FakeService, system_bus
 
 __all__ = ["system_bus"]  # the fixture
@@ -63,6 +67,32 @@ def test_elevation_matters_only_for_fs_snapshots_on_windows(
 
 def test_battery_reading_here_is_an_answer_or_unknown_never_an_error() -> None:
     assert power.on_battery() in (True, False, None)
+
+
+@pytest.fixture
+def engine_on(home: Home, fake_restic: FakeRestic) -> Iterator[Any]:
+    engines: list[Engine] = []
+
+    def make(on_battery: list[bool | None], **settings: Any) -> Engine:
+        write_config(
+            home,
+            {
+                "restic_exe": str(fake_restic.exe),
+                "args": ["backup", "/data"],
+                "min_idle_seconds": 1,
+                "min_seconds_between_backups": 3600,
+                **settings,
+            },
+            {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
+        )
+        engine = Engine(home, FixedIdle(100), power=lambda: on_battery[0], kill_after=2)
+        engines.append(engine)
+        engine.start()
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.shutdown(20)
 
 
 def _logind(address: str, read_ends: list[int], write_ends: list[int]) -> FakeService:
