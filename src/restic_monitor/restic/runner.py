@@ -12,8 +12,6 @@ tail kept for failure notices is a fixed-size deque.
 
 from __future__ import annotations
 
-import collections
-import json
 import logging
 import os
 import select
@@ -24,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from restic_monitor.isotime import to_iso
 from restic_monitor.platform import process as osproc
@@ -33,15 +31,11 @@ from restic_monitor.restic.logsink import LogSink
 from restic_monitor.restic.output import (
     Progress,
     Summary,
-    clean_line,
-    parse_status,
-    parse_summary,
-    readable,
 )
+from restic_monitor.restic.reader import OutputReader
 
 log = logging.getLogger(__name__)
 
-TAIL_LINES = 50
 MAX_LINE_BYTES = 64 * 1024
 CHUNK_BYTES = 256 * 1024
 #: How long restic's output may stay open after restic has ended (a helper still holds it).
@@ -51,8 +45,6 @@ _CAN_POLL_PIPES = sys.platform != "win32"
 PROGRESS_PARSE_INTERVAL = 0.2
 PROGRESS_LOG_INTERVAL = 10.0
 DEFAULT_KILL_AFTER = 30.0
-
-_STATUS_PREFIX = b'{"message_type":"status"'
 
 
 @dataclass
@@ -120,10 +112,8 @@ class ResticRun:
         self._env = command.env
         self._log_path = log_path
         self._redactor = command.redactor
-        self._json = json_progress
         self._low_priority = low_priority
         self._version = restic_version
-        self._on_progress = on_progress
         self._kill_after = kill_after
         self._header = header
         self._clock = clock
@@ -134,11 +124,7 @@ class ResticRun:
         self._stop_requested = False
         self._hard_killed = False
         self._kill_timer: threading.Timer | None = None
-        self._progress: Progress | None = None
-        self._progress_mono: float | None = None
-        self._summary: Summary | None = None
-        self._tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
-        self.lines_seen = 0
+        self._reader = OutputReader(command.redactor, json_progress, on_progress)
         self.pid: int | None = None
         self.pid_started: float | None = None
 
@@ -146,23 +132,18 @@ class ResticRun:
 
     @property
     def progress(self) -> Progress | None:
-        with self._lock:
-            return self._progress
+        return self._reader.progress
 
     @property
     def seconds_since_progress(self) -> float | None:
-        """How long restic's JSON progress has not moved; None without JSON progress.
+        return self._reader.seconds_since_progress
 
-        Plain output carries no progress to judge, so such a run is never "stalled".
-        """
-        with self._lock:
-            if not self._json or self._progress_mono is None:
-                return None
-            return time.monotonic() - self._progress_mono
+    @property
+    def lines_seen(self) -> int:
+        return self._reader.lines_seen
 
     def tail(self) -> list[str]:
-        with self._lock:
-            return list(self._tail)
+        return self._reader.tail()
 
     # --- control -------------------------------------------------------------
 
@@ -213,8 +194,7 @@ class ResticRun:
                     **osproc.popen_options(self._low_priority),
                 )
                 proc = self._proc
-            with self._lock:
-                self._progress_mono = time.monotonic()  # stalled counts from the start
+            self._reader.start_stall_clock()  # stalled counts from the start
             pid_started = osproc.process_start_time(proc.pid)
             # Record the process before anyone can see it (status shows self.pid):
             # a monitor killed right after must find it again when restarted.
@@ -232,8 +212,7 @@ class ResticRun:
             message = f"cannot start {self.argv[0]}: {exc.strerror or exc}"
             sink.write(f"# {message}\n".encode())
             sink.close()
-            with self._lock:
-                self._tail.append(message)
+            self._reader.note(message)
             return self._result(None, started, mono, sink, start_error=message)
 
         try:
@@ -271,12 +250,10 @@ class ResticRun:
         start_error: str | None = None,
     ) -> RunResult:
         quiet = self.seconds_since_progress
+        tail, summary, progress = self._reader.tail(), self._reader.summary, self._reader.progress
         with self._lock:
-            tail = list(self._tail)
             stop_requested = self._stop_requested
             hard_killed = self._hard_killed
-            summary = self._summary
-            progress = self._progress
         return RunResult(
             exit_code=code,
             started=started,
@@ -329,13 +306,13 @@ class ResticRun:
             if len(partial) > MAX_LINE_BYTES:
                 lines.append(partial)
                 partial = b""
-            out, status = self._handle(lines)
+            out, status = self._reader.feed(lines)
             if status is not None:
                 last_status = status
             now = time.monotonic()
             if last_status is not None and now - last_parse >= PROGRESS_PARSE_INTERVAL:
                 last_parse = now
-                progress = self._set_progress(last_status)
+                progress = self._reader.set_progress(last_status)
                 last_status = None
                 if progress is not None and now - last_logged >= PROGRESS_LOG_INTERVAL:
                     last_logged = now
@@ -344,92 +321,13 @@ class ResticRun:
                 text = "\n".join(out) + "\n"
                 sink.write(self._redactor.data(text.encode("utf-8", "replace")))
         if partial:
-            out, status = self._handle([partial])
+            out, status = self._reader.feed([partial])
             if status is not None:
                 last_status = status
             if out:
                 sink.write(self._redactor.data(("\n".join(out) + "\n").encode()))
         if last_status is not None:
-            self._set_progress(last_status)
-
-    def _handle(self, lines: list[bytes]) -> tuple[list[str], bytes | None]:
-        """Turn raw lines into log lines; return the newest raw status line too."""
-        out: list[str] = []
-        tail: list[str] = []
-        status: bytes | None = None
-        json_mode = self._json
-        self.lines_seen += len(lines)
-        for raw in lines:
-            if json_mode and raw.startswith(_STATUS_PREFIX):
-                status = raw
-                continue
-            if json_mode and raw.startswith(b"{"):
-                text = self._json_line(raw)
-                if text is None:
-                    continue
-                if text.startswith(("error:", "Fatal:")):
-                    tail.append(text)
-            else:
-                text = clean_line(raw.decode("utf-8", "replace")).rstrip()
-                if not text:
-                    continue
-                tail.append(text)
-            out.append(text)
-        if tail:
-            redact = self._redactor.text
-            with self._lock:
-                self._tail.extend(redact(t) for t in tail[-TAIL_LINES:])
-        return out, status
-
-    def _json_line(self, raw: bytes) -> str | None:
-        try:
-            msg: Any = json.loads(raw)
-        except ValueError:
-            return clean_line(raw.decode("utf-8", "replace")).rstrip() or None
-        if not isinstance(msg, dict):
-            return None
-        kind = msg.get("message_type")
-        if kind == "status":
-            self._note_progress(parse_status(msg))
-            return None
-        if kind == "summary":
-            summary = parse_summary(msg)
-            with self._lock:
-                self._summary = summary
-        return readable(msg)
-
-    def _note_progress(self, progress: Progress) -> None:
-        """Keep the newest progress; the stall clock restarts only when work advances.
-
-        restic repeats its status several times a second even when nothing
-        moves (a dead server it keeps retrying), so "a status arrived" is not
-        progress; more files or bytes done is.
-        """
-        with self._lock:
-            previous = self._progress
-            self._progress = progress
-            moved = previous is None or (progress.files_done, progress.bytes_done) != (
-                previous.files_done,
-                previous.bytes_done,
-            )
-            if moved:
-                self._progress_mono = time.monotonic()
-
-    def _set_progress(self, raw: bytes) -> Progress | None:
-        try:
-            msg = json.loads(raw)
-        except ValueError:
-            return None
-        if not isinstance(msg, dict):
-            return None
-        progress = parse_status(msg)
-        self._note_progress(progress)
-        if self._on_progress is not None:
-            try:
-                self._on_progress(progress)
-            except Exception:
-                log.exception("progress listener failed")
-        return progress
+            self._reader.set_progress(last_status)
 
 
 class _StoppedBeforeStart(Exception):
