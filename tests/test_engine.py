@@ -446,6 +446,42 @@ def test_a_run_the_monitor_never_finished_is_recorded_and_its_restic_stopped(
     assert rig.run.plan.orphans == ((4242, 123.0),)
 
 
+def test_a_crashed_monitors_restic_of_any_profile_is_stopped_before_the_first_job(
+    rig: Rig,
+) -> None:
+    rig.profile("default")
+    rig.profile("cloud")
+    history = History(rig.home.history_db)
+    history.start(rig.clock() - 200, "idle", "backup", "default")  # no pid recorded
+    run_id = history.start(rig.clock() - 100, "idle", "backup", "cloud")
+    history.update(run_id, pid=4242, pid_started=123.0)
+
+    rig.step()
+
+    first = rig.runner.runs[0]
+    assert first.env["RESTIC_REPOSITORY"] == "/srv/repos/default"
+    assert first.plan.orphans == ((4242, 123.0),)  # cloud's, stopped before default's job
+    rig.finish(0)
+    assert rig.run.plan.orphans == ()
+
+
+def test_the_monitor_starts_even_when_the_history_cannot_record_a_crashed_run(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from restic_monitor.state.history import HistoryUnavailable
+
+    rig.profile()
+    History(rig.home.history_db).start(rig.clock() - 100, "idle", "backup", "default")
+
+    def busy(*_args: object, **_kw: object) -> None:
+        raise HistoryUnavailable("database is locked")
+
+    monkeypatch.setattr(History, "update", busy)
+    rig.step()
+
+    assert rig.started() == [("default", "unlock")]
+
+
 def test_upgrading_keeps_the_earlier_releases_history(rig: Rig) -> None:
     rig.profile()
     db = rig.home.history_db
@@ -676,3 +712,108 @@ def test_an_unusable_history_never_stops_backups_nor_allows_a_second_start(rig: 
     assert status.last_run is not None and status.last_run.outcome == "success"
     assert status.last_success is not None
     assert any("run history" in w for w in rig.status().warnings)
+
+
+def test_a_queued_backup_due_only_as_overdue_runs_at_low_priority(rig: Rig) -> None:
+    rig.profile("default", min_idle_seconds=60)
+    rig.profile("cloud", min_idle_seconds=60, backup_anyway_after_seconds=HOUR)
+    rig.idle.set(120)
+    rig.step()  # both queued as idle backups; default runs
+    rig.idle.set(0)  # the user is back: cloud is now due only because it is overdue
+    rig.finish(0)
+
+    assert rig.started()[-1] == ("cloud", "backup")
+    assert rig.run.plan.low_priority is True
+    assert rig.of("cloud").current_run.trigger == "overdue"  # type: ignore[union-attr]
+
+
+def test_pausing_every_profile_gives_each_its_own_pause_length(rig: Rig) -> None:
+    rig.profile("default", pause_seconds=600)
+    rig.profile("cloud", pause_seconds=86400)
+    until = rig.engine.pause(None)
+
+    assert read_pause(rig.home) == pytest.approx(rig.clock() + 600, abs=1)
+    assert read_pause(rig.home.profile("cloud")) == pytest.approx(rig.clock() + 86400, abs=1)
+    assert until == pytest.approx(rig.clock() + 86400, abs=1)
+
+
+def test_a_backup_clearing_stale_locks_first_is_shown_as_running(rig: Rig) -> None:
+    from restic_monitor.state.files import EngineState, write_engine_state
+
+    rig.profile()
+    write_engine_state(rig.home, EngineState(unlock_needed=True))
+    rig.step()
+    rig.finish(1, lines=["Fatal: unable to open config file"])  # the recovery unlock fails
+    rig.engine.backup("default")
+
+    status = rig.status()
+    assert rig.started()[-1] == ("default", "unlock")
+    assert status.running is True and status.maintenance == "unlock"
+    assert status.current_run is not None and status.current_run.trigger == "manual"
+    assert status.reason == "running"
+
+
+def test_a_job_whose_restic_cannot_be_started_does_not_block_the_queue(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_profiles(rig)
+    real_start = rig.runner.start
+    calls: list[int] = []
+
+    def broken_once(*args: object, **kw: object) -> object:
+        if not calls:
+            calls.append(1)
+            raise RuntimeError("can't start new thread")
+        return real_start(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rig.runner, "start", broken_once)
+    rig.engine.backup("default")
+    rig.engine.backup("cloud")
+    rig.step()
+
+    assert rig.started() == [("cloud", "backup")]
+    record = History(rig.home.history_db).recent(5, profile="default")[0]
+    assert (record.outcome, record.reason) == ("error", "internal_error")
+
+
+def test_a_run_masks_the_other_profiles_secrets_too(rig: Rig) -> None:
+    two_profiles(rig)
+    rig.engine.backup("default")
+
+    redactor = rig.run.plan.command.redactor
+    assert redactor.text("x password-of-cloud y password-of-default") == "x *** y ***"
+
+
+def test_a_stop_is_respected_across_a_restart_of_the_monitor(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.idle = FixedIdleSource(100_000)
+    rig.profile(min_idle_seconds=60, min_seconds_between_backups=0)
+    rig.step()
+    rig.engine.stop()
+    rig.finish(130)
+    rig.finish(0)
+
+    again = Rig(tmp_path)  # the same home: the monitor restarted ten minutes later
+    again.idle = FixedIdleSource(100_000)
+    again.clock.now = rig.clock.now + 600
+    again.step()
+    assert again.runner.runs == []
+    status = again.of("default")
+    assert status.reason == "held_after_stop"
+    assert status.hold_until is not None
+    assert parse_iso(status.hold_until) == pytest.approx(rig.clock() + STOP_HOLD_SECONDS, abs=2)
+    again.advance(STOP_HOLD_SECONDS - 600 + 1)
+    assert again.started() == [("default", "backup")]
+
+
+def test_a_queued_job_can_be_dropped_without_stopping_the_running_one(rig: Rig) -> None:
+    two_profiles(rig)
+    rig.engine.backup("default")
+    rig.engine.backup("cloud")
+
+    assert rig.engine.stop(queued_only=True) is True
+
+    assert not rig.run.stop_requested
+    assert rig.status().queue == []
+    rig.finish(0)
+    assert rig.started() == [("default", "backup")]

@@ -648,3 +648,64 @@ def test_the_parts_of_a_remote_location_that_restic_prints_alone_are_masked(
 
     assert "planted" not in masked and "***" in masked
     assert Redactor([value]).text("18000 files, 8000 new") == "18000 files, 8000 new"
+
+
+def _first_release_db(path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, started REAL NOT NULL, ended REAL, "
+            "trigger TEXT NOT NULL, exit_code INTEGER, outcome TEXT, reason TEXT, message TEXT, "
+            "counted_success INTEGER NOT NULL DEFAULT 0, snapshot_id TEXT, files_new INTEGER, "
+            "files_changed INTEGER, files_unmodified INTEGER, data_added INTEGER, "
+            "total_bytes INTEGER, duration REAL, pid INTEGER, pid_started REAL)"
+        )
+        for i in range(3):
+            conn.execute(
+                "INSERT INTO runs (started, ended, trigger, outcome) VALUES (?, ?, 'idle', 'ok')",
+                (1000.0 + i, 1001.0 + i),
+            )
+    conn.close()
+
+
+def test_two_processes_opening_a_first_release_history_at_once_both_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The monitor and a `status` may open an old database together. Here the other one
+    migrates at the worst moment for us (after we looked, before we changed anything):
+    we must find the work done, not fail on a duplicate column and show no history."""
+    db = tmp_path / "history.sqlite3"
+    _first_release_db(db)
+    other = History(db)
+    real_connect = sqlite3.connect
+    interleaved: list[str] = []
+
+    class Interleaving(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql.startswith(("BEGIN", "ALTER")) and not interleaved:
+                interleaved.append(sql)
+                assert len(other.recent(10)) == 3  # the other process, migrating first
+            return super().execute(sql, *args)
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        return real_connect(*args, factory=Interleaving, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    mine = History(db)
+
+    assert len(mine.recent(10)) == 3, mine.problem
+    assert interleaved
+    assert {(r.kind, r.profile) for r in mine.recent(10)} == {("backup", "default")}
+
+
+def test_a_current_history_that_cannot_be_written_can_still_be_read(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    History(db).start(1000.0, "manual")
+    db.chmod(0o444)
+    tmp_path.chmod(0o555)  # (root ignores permissions: then this proves nothing new)
+    try:
+        assert len(History(db).recent(10)) == 1
+    finally:
+        tmp_path.chmod(0o755)
+        db.chmod(0o644)

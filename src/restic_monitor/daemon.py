@@ -52,7 +52,7 @@ def control_handler(
             if command == "backup":
                 return _backup(engine, profile, args, send)
             if command == "stop":
-                return {"stopped": engine.stop(profile)}
+                return {"stopped": engine.stop(profile, queued_only=args.get("queued") is True)}
             if command == "pause":
                 seconds = args.get("seconds")
                 if seconds is not None and (
@@ -159,8 +159,9 @@ class Daemon:
     def close(self) -> None:
         self.resume_watcher.stop()
         self.server.close()
-        # A graceful stop, the kill after kill_after, and a last unlock (engine limits it).
-        self.engine.shutdown(timeout=self.engine.kill_after + 25)
+        # A graceful stop and the kill after kill_after, then a last unlock (limited to 10 s,
+        # and killed kill_after later if it ignores its stop).
+        self.engine.shutdown(timeout=2 * self.engine.kill_after + 15)
         self.lock.release()
 
 

@@ -54,9 +54,13 @@ def report(runs: list[dict[str, Any]]) -> int:
         elif entry.get("cancelled"):
             print(f"Backup of profile {entry['profile']} stopped before it started.")
             codes.append(EXIT_INTERRUPTED)
-        else:
-            print(f"Backup of profile {entry['profile']} not run: {entry.get('error')}")
-            codes.append(EXIT_USAGE if "configuration" in str(entry.get("error")) else EXIT_FAILED)
+        else:  # could not be started at all: configuration, elevation, a removed profile
+            print(
+                f"restic-monitor: backup of profile {entry['profile']} not run: "
+                f"{entry.get('error')}",
+                file=sys.stderr,
+            )
+            codes.append(EXIT_USAGE)
     return worst(codes)
 
 

@@ -44,11 +44,15 @@ def cmd_status(args: argparse.Namespace, home: Home) -> int:
 def cmd_stop(args: argparse.Namespace, home: Home) -> int:
     profile = chosen_profile(args, home)
     client = instance(home)
-    result = call(client, "stop", {"profile": profile}) if client is not None else None
-    if result is None or not result.get("stopped"):
+    request = {"profile": profile, "queued": args.queued}
+    result = call(client, "stop", request) if client is not None else None
+    stopped = result is not None and result.get("stopped")
+    if args.queued:
+        print("Dropped the waiting jobs." if stopped else "No job is waiting.")
+    elif stopped:
+        print("Asked restic to stop; it is finishing cleanly.")
+    else:
         print("No backup is running.")
-        return EXIT_OK
-    print("Asked restic to stop; it is finishing cleanly.")
     return EXIT_OK
 
 
@@ -69,17 +73,20 @@ def cmd_pause(args: argparse.Namespace, home: Home) -> int:
     if client is not None:
         until = call(client, "pause", {"seconds": seconds, "profile": profile})["paused_until"]
     else:
-        if seconds is None:
-            try:
-                paths = home.profile(names[0])
-                seconds = load_config(paths, keyring=False).settings.pause_seconds
-            except ConfigError:
-                seconds = DEFAULT_PAUSE
-        until = time.time() + seconds
-        for name in names:
+        now = time.time()
+        ends = []
+        for name in names:  # without --for: each profile for its own pause_seconds
             paths = home.profile(name)
+            own = seconds
+            if own is None:
+                try:
+                    own = load_config(paths, keyring=False).settings.pause_seconds
+                except ConfigError:
+                    own = DEFAULT_PAUSE
             paths.ensure()
-            state_files.write_pause(paths, until)
+            state_files.write_pause(paths, now + own)
+            ends.append(now + own)
+        until = max(ends)
     which = f"of profile {profile} " if profile is not None else ""
     print(f"Backups {which}paused until {to_iso(until)}.")
     return EXIT_OK

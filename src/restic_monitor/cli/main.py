@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("stop", help="stop the running backup gracefully")
+    p.add_argument("--queued", action="store_true", help="only drop the jobs waiting in the queue")
     _profile_option(p, "only this profile's jobs (default: all)")
     p.set_defaults(func=cmd_stop)
 

@@ -8,6 +8,7 @@ still runs) is stopped and the repository's stale locks cleared first thing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from restic_monitor.engine.errors import EngineError
@@ -17,6 +18,7 @@ from restic_monitor.engine.queue import Job
 from restic_monitor.isotime import to_iso
 from restic_monitor.jobs.unlock import UNLOCK
 from restic_monitor.notify import Notice
+from restic_monitor.state.history import HistoryUnavailable
 from restic_monitor.status.files import ignored_profile_warnings
 
 log = logging.getLogger(__name__)
@@ -40,13 +42,17 @@ class Profiles:
                 record.profile,
                 to_iso(record.started),
             )
-            engine.history.update(
-                record.id,
-                ended=now,
-                outcome="interrupted",
-                reason="monitor_stopped",
-                message="The monitor stopped during this job (crash, kill or power loss).",
-            )
+            with contextlib.suppress(HistoryUnavailable):  # logged; backups go on regardless
+                engine.history.update(
+                    record.id,
+                    ended=now,
+                    outcome="interrupted",
+                    reason="monitor_stopped",
+                    message="The monitor stopped during this job (crash, kill or power loss).",
+                )
+            if record.pid:
+                # Whichever profile it belonged to, it is stopped before any job starts.
+                engine.orphans.append((record.pid, record.pid_started))
             if profile is not None:
                 profile.set_unlock_needed(True)
         for name, profile in engine.profiles.items():
@@ -58,7 +64,6 @@ class Profiles:
                         UNLOCK.name,
                         name,
                         "recovery",
-                        orphans=tuple((r.pid, r.pid_started) for r in orphans if r.pid),
                         keep_unlock_pending=any(not r.pid for r in orphans),
                     )
                 )
@@ -82,6 +87,7 @@ class Profiles:
             if profile is None:
                 profile = ProfileRuntime(name, engine.home.profile(name), engine.history)
                 profile.load_state()
+                profile.restore_hold(engine.wall(), engine.mono())
                 engine.profiles[name] = profile
                 self.load_config(profile, initial=True)
                 loaded.add(name)

@@ -9,6 +9,7 @@ stale locks gets a ``restic unlock`` in front of it first.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from restic_monitor.engine.errors import ConfigInvalid, EngineError
@@ -70,14 +71,22 @@ class Dispatcher:
             trigger=job.trigger,
             restic_version=self.engine.restic_version,
             shutting_down=self.engine.shutting_down,
-            orphans=job.orphans,
+            also_mask=tuple(
+                value
+                for other in self.engine.profiles.values()
+                if other is not profile and other.config is not None
+                for value in other.config.env.secrets()
+            ),
         )
         try:
-            job.plan = kind.plan(context)
+            plan = kind.plan(context)
         except CannotRun as exc:
             log.error("profile %s: %s", profile.name, exc.verdict.message)
             self.engine.recorder.could_not_start(job, exc.verdict, now)
             return
+        # A restic a crashed monitor left running goes first, whoever's it was.
+        job.plan = replace(plan, orphans=(*plan.orphans, *self.engine.orphans))
+        self.engine.orphans.clear()
         self.engine.queue.current = job
         run_id = job.run_id
 
@@ -100,9 +109,17 @@ class Dispatcher:
             job.trigger,
             job.plan.command.shown(),
         )
-        job.handle = self.engine.runner.start(
-            job.plan, on_start=on_start, on_progress=on_progress, on_done=on_done
-        )
+        try:
+            job.handle = self.engine.runner.start(
+                job.plan, on_start=on_start, on_progress=on_progress, on_done=on_done
+            )
+        except Exception:  # (a thread that cannot start, say): never block the queue
+            log.exception("starting the %s failed", job.describe())
+            self.engine.queue.current = None
+            result = RunResult(exit_code=None, started=now, ended=now, duration=0.0)
+            result.internal_error = True
+            self.engine.recorder.ended(job, result, now)
+            return
         if kind.is_backup:
             self.engine.emit("started", profile=job.profile, trigger=job.trigger, run_id=job.run_id)
         else:

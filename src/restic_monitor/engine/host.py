@@ -20,7 +20,6 @@ from typing import Any
 
 from restic_monitor import __version__
 from restic_monitor.config.profile import Config
-from restic_monitor.durations import MAX_DURATION
 from restic_monitor.engine.errors import EngineError
 from restic_monitor.engine.queue import Job
 from restic_monitor.engine.runner import JobRunner, ThreadRunner
@@ -38,7 +37,6 @@ log = logging.getLogger(__name__)
 
 #: After an unexpected error while planning, look again after this long.
 LOOK_RETRY = 60.0
-DEFAULT_PAUSE = 28800.0
 
 Listener = Callable[[str, dict[str, Any]], None]
 
@@ -199,27 +197,16 @@ class Engine:
         job.waiters.append(future)
         return Ticket(job.profile, already, future)
 
-    def stop(self, profile: str | None = None) -> bool:
-        """Stop the running job (and drop queued ones) of one profile or all. False: none."""
-        stopped: bool = self._call(lambda: self.scheduler.stop(profile))
+    def stop(self, profile: str | None = None, *, queued_only: bool = False) -> bool:
+        """Stop the running job and drop the queued ones, of one profile or all (only the
+        queued ones with ``queued_only``). False: there was nothing to stop."""
+        stopped: bool = self._call(lambda: self.scheduler.stop(profile, queued_only=queued_only))
         return stopped
 
     def pause(self, seconds: float | None = None, profile: str | None = None) -> float:
         """Pause automatic backups of one profile or all; returns the epoch it lasts until."""
 
-        def pause() -> float:
-            duration = seconds
-            if duration is None:
-                target = self.scheduler.profile(profile or "default") if profile else None
-                settings = (target or next(iter(self.scheduler.profiles.values()))).settings
-                duration = settings.pause_seconds if settings is not None else DEFAULT_PAUSE
-            if not 0 < duration <= MAX_DURATION:  # (NaN fails both)
-                raise EngineError(
-                    "the pause duration must be more than 0 seconds and at most 10 years"
-                )
-            return self.scheduler.pause(duration, profile)
-
-        until: float = self._call(pause)
+        until: float = self._call(lambda: self.scheduler.pause(seconds, profile))
         return until
 
     def resume(self, profile: str | None = None) -> None:

@@ -26,6 +26,8 @@ from restic_monitor.state.history import History
 class Recording(Protocol):
     def could_not_start(self, job: Job, verdict: Verdict, now: float) -> None: ...
 
+    def ended(self, job: Job, result: RunResult, now: float) -> None: ...
+
 
 class EngineParts(Protocol):
     home: Home
@@ -38,11 +40,17 @@ class EngineParts(Protocol):
     last_idle: float | None
     shutting_down: bool
     ignored: list[str]
+    #: restic processes a crashed monitor left running: stopped before the next job.
+    orphans: list[tuple[int, float | None]]
     look_error: str | None
     wake_up: Callable[[], None]
 
     @property
     def recorder(self) -> Recording: ...
+
+    def wall(self) -> float: ...
+
+    def mono(self) -> float: ...
 
     def emit(self, event: str, **data: Any) -> None: ...
 

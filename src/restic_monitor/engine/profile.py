@@ -55,6 +55,7 @@ class ProfileRuntime:
         self.records: list[RunRecord] = []
         #: Copies of this session's runs, for when the database cannot take them.
         self.session_runs: dict[int, RunRecord] = {}
+        self._offline_ids = 0
         self.hold: Hold | None = None
         self.decision: Decision | None = None
         self.anchor = FutureAnchor()
@@ -100,6 +101,27 @@ class ProfileRuntime:
         except OSError as exc:
             log.error("cannot write %s: %s", self.paths.state_json, exc.strerror)
 
+    def set_hold(self, hold: Hold | None, now: float, mono: float) -> None:
+        """Hold (or release) automatic backups after a stop; kept across restarts."""
+        self.hold = hold
+        stopped = None if hold is None else now - (mono - hold.stopped_at)
+        waits = hold is not None and hold.for_activity
+        if (self.state.stopped_at, self.state.stop_waits_for_activity) != (stopped, waits):
+            self.state.stopped_at, self.state.stop_waits_for_activity = stopped, waits
+            self.save_state()
+
+    def restore_hold(self, now: float, mono: float) -> None:
+        """The hold a previous monitor left (its stop is still to be respected)."""
+        stopped = self.state.stopped_at
+        if stopped is None:
+            return
+        self.hold = Hold(
+            stopped_at=mono - max(0.0, now - stopped),
+            for_activity=self.state.stop_waits_for_activity,
+            ref_idle=None,  # the first look takes the reference reading
+            ref_mono=mono,
+        )
+
     def set_unlock_needed(self, value: bool) -> None:
         if self.state.unlock_needed != value:
             self.state.unlock_needed = value
@@ -121,7 +143,8 @@ class ProfileRuntime:
         try:
             run_id = self.history.start(started, trigger, kind, self.name)
         except HistoryUnavailable:
-            run_id = -(len(self.session_runs) + 1)
+            self._offline_ids -= 1  # never reused: each run keeps its own copy
+            run_id = self._offline_ids
         self.session_runs[run_id] = RunRecord(
             id=run_id, started=started, ended=None, trigger=trigger, kind=kind, profile=self.name
         )

@@ -35,8 +35,6 @@ class Job:
     profile: str
     trigger: str
     waiters: list[concurrent.futures.Future[RunRecord]] = field(default_factory=list)
-    #: restic processes a crashed monitor left running, stopped before this job's restic.
-    orphans: tuple[tuple[int, float | None], ...] = ()
     #: A crashed monitor's run whose PID was never recorded: its restic may still hold a
     #: live lock, so stale locks stay to be cleared once more before the next backup.
     keep_unlock_pending: bool = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from restic_monitor.engine.errors import EngineError
 from restic_monitor.engine.parts import EngineParts
 from restic_monitor.engine.profile import ProfileRuntime
 from restic_monitor.engine.queue import Cancelled, Job
@@ -35,7 +36,17 @@ class Recorder:
     def __init__(self, engine: EngineParts) -> None:
         self.engine = engine
 
-    def job_ended(self, job: Job, result: RunResult, now: float) -> None:
+    def ended(self, job: Job, result: RunResult, now: float) -> None:
+        """Record a job that ended; a bug while recording fails its waiters, never hangs them."""
+        try:
+            self._ended(job, result, now)
+        except Exception:
+            log.exception("recording the end of the %s failed", job.describe())
+            if self.engine.queue.current is job:
+                self.engine.queue.current = None
+            job.fail(EngineError("restic-monitor failed to record the job; see its log"))
+
+    def _ended(self, job: Job, result: RunResult, now: float) -> None:
         engine = self.engine
         if engine.queue.current is job:
             engine.queue.current = None

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from restic_monitor.durations import MAX_DURATION
 from restic_monitor.engine.discovery import Profiles
 from restic_monitor.engine.dispatch import Dispatcher
 from restic_monitor.engine.errors import ConfigInvalid, EngineError, UnknownProfile
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 MAX_SLEEP = 300.0
 #: How often to look at the configuration files while they are invalid.
 CONFIG_ERROR_RECHECK = 2.0
+#: A pause without a duration when the profile's settings cannot be read.
+DEFAULT_PAUSE_SECONDS = 28800.0
 #: A wall-clock step bigger than this between two looks is a jump or a resume.
 CLOCK_JUMP_TOLERANCE = 30.0
 
@@ -92,6 +95,7 @@ class Scheduler:
         self._dispatcher = Dispatcher(self)
         self.look_error: str | None = None
         self.ignored: list[str] = []
+        self.orphans: list[tuple[int, float | None]] = []
         self.view = EngineView(profiles=[])
 
     # --- start-up -------------------------------------------------------------------
@@ -111,7 +115,7 @@ class Scheduler:
         mono = self._mono()
         while self.ended:
             job, result = self.ended.popleft()
-            self.recorder.job_ended(job, result, now)
+            self.recorder.ended(job, result, now)
         self._note_clock(now, mono)
         self._profiles.discover()
         idle = self._read_idle()
@@ -119,7 +123,8 @@ class Scheduler:
         ready: list[tuple[ProfileRuntime, bool]] = []
         for profile in self.profiles.values():
             if profile.hold is not None:
-                profile.hold = follow_hold(profile.hold, self.idle_source, idle, mono, profile.name)
+                held = follow_hold(profile.hold, self.idle_source, idle, mono, profile.name)
+                profile.set_hold(held, now, mono)
             decision = self.decide(profile, now, idle)
             if decision.wake_at is not None:
                 wakes.append(decision.wake_at + 0.01)
@@ -173,10 +178,13 @@ class Scheduler:
             needs_elevation=settings is not None and platform_power.needs_elevation(settings.args),
         )
         decision = decide(settings or FALLBACK_SETTINGS, free)
-        if queued is not None and queued.trigger in (IDLE, OVERDUE) and not decision.start:
-            log.info("profile %s: the queued backup is no longer due; dropped", profile.name)
-            self.queue.drop(lambda j: j is queued)
-            queued = None
+        if queued is not None and queued.trigger in (IDLE, OVERDUE):
+            if not decision.start:
+                log.info("profile %s: the queued backup is no longer due; dropped", profile.name)
+                self.queue.drop(lambda j: j is queued)
+                queued = None
+            else:  # due now for the reason that holds now (an overdue one runs at low priority)
+                queued.trigger = OVERDUE if decision.overdue else IDLE
         if running or queued is not None:
             decision = decide(
                 settings or FALLBACK_SETTINGS, replace(free, running=running, queued=not running)
@@ -218,7 +226,7 @@ class Scheduler:
             from restic_monitor.policy.backup import Reason
 
             raise EngineError(Reason.NEEDS_ELEVATION.describe())
-        profile.hold = None
+        profile.set_hold(None, self._clock(), self._mono())
         queued = self.queue.find("backup", profile.name)
         if queued is not None:
             queued.trigger = MANUAL  # no longer subject to idle time
@@ -228,7 +236,9 @@ class Scheduler:
         self.publish()
         return job, False
 
-    def stop(self, name: str | None = None, *, hold: bool = True) -> bool:
+    def stop(
+        self, name: str | None = None, *, hold: bool = True, queued_only: bool = False
+    ) -> bool:
         """Stop the profile's running job gracefully and drop its queued ones.
 
         ``hold``: the user stopped it, so no automatic backup of the profile starts again
@@ -240,7 +250,7 @@ class Scheduler:
             log.info("dropped the queued %s", job.describe())
             job.fail(Cancelled(f"the {job.kind} was stopped before it started"))
         stopped_backups = {j.profile for j in dropped if j.kind == "backup"}
-        current = self.queue.current
+        current = None if queued_only else self.queue.current
         stopped = False
         if current is not None and current.profile in targets and not current.stop_requested:
             log.info("stopping the %s: stopped by the user", current.describe())
@@ -249,8 +259,9 @@ class Scheduler:
             if current.kind == "backup":
                 stopped_backups.add(current.profile)
         for profile_name in stopped_backups if hold else ():
-            self.profiles[profile_name].hold = start_hold(
-                self.idle_source, self._read_idle(), self._mono()
+            mono = self._mono()
+            self.profiles[profile_name].set_hold(
+                start_hold(self.idle_source, self._read_idle(), mono), self._clock(), mono
             )
         self.publish()
         return stopped or bool(dropped)
@@ -260,17 +271,27 @@ class Scheduler:
         if job.handle is not None:
             job.handle.stop()
 
-    def pause(self, seconds: float, name: str | None = None) -> float:
-        until = self._clock() + seconds
+    def pause(self, seconds: float | None, name: str | None = None) -> float:
+        """Pause one profile or all, for ``seconds`` or each profile's own pause_seconds.
+
+        Returns when the (last) pause ends.
+        """
         from restic_monitor.state import files as state_files
 
+        if seconds is not None and not 0 < seconds <= MAX_DURATION:  # (NaN fails both)
+            raise EngineError("the pause duration must be more than 0 seconds and at most 10 years")
+        now = self._clock()
+        ends = []
         for profile in self.targets(name):
+            own = profile.settings.pause_seconds if profile.settings else DEFAULT_PAUSE_SECONDS
+            until = now + (seconds if seconds is not None else own)
             state_files.write_pause(profile.paths, until)
             profile.paused_until = until
+            ends.append(until)
             log.info("profile %s paused until %s", profile.name, to_iso(until))
         self.stop(name, hold=False)  # the pause itself says until when
-        self.emit("paused", profile=name, until=until)
-        return until
+        self.emit("paused", profile=name, until=max(ends))
+        return max(ends)
 
     def resume(self, name: str | None = None) -> None:
         from restic_monitor.state import files as state_files
@@ -280,7 +301,7 @@ class Scheduler:
             if profile.paused_until is not None:
                 log.info("profile %s resumed", profile.name)
             profile.paused_until = None
-            profile.hold = None
+            profile.set_hold(None, self._clock(), self._mono())
         self.publish()
         self.emit("resumed", profile=name)
 
@@ -317,6 +338,12 @@ class Scheduler:
         return self.queue.current is not None or len(self.queue) > 0 or bool(self.ended)
 
     # --- helpers --------------------------------------------------------------------
+
+    def wall(self) -> float:
+        return self._clock()
+
+    def mono(self) -> float:
+        return self._mono()
 
     def emit(self, event: str, **data: Any) -> None:
         if self._emit_to is not None:

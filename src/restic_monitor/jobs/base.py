@@ -34,8 +34,8 @@ class JobContext:
     restic_version: Callable[[str], str | None]
     #: The monitor is quitting: runs that only tidy up should be short.
     shutting_down: bool = False
-    #: restic processes a crashed monitor left behind: (pid, start time), stopped first.
-    orphans: tuple[tuple[int, float | None], ...] = ()
+    #: Every other profile's secrets: masked in this run's output as well.
+    also_mask: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class RunPlan:
     timeout: float | None = None
     prevent_sleep: bool = False
     restic_version: str | None = None
+    #: restic processes a crashed monitor left behind: (pid, start time), stopped first.
     orphans: tuple[tuple[int, float | None], ...] = ()
 
 
@@ -105,7 +106,7 @@ def restic_for(context: JobContext) -> Restic:
             "Install restic or set restic_exe to its full path."
         )
         raise CannotRun(Verdict(Outcome.ERROR, "restic_not_found", message))
-    return Restic(exe, context.config.env)
+    return Restic(exe, context.config.env, also_mask=context.also_mask)
 
 
 def failed_to_start(result: RunResult) -> Verdict | None:

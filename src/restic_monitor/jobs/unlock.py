@@ -32,7 +32,6 @@ class UnlockKind:
             log_path=None,
             timeout=SHUTDOWN_UNLOCK_TIMEOUT if context.shutting_down else UNLOCK_TIMEOUT,
             restic_version=context.restic_version(restic.exe),
-            orphans=context.orphans,
         )
 
     def judge(self, result: RunResult, settings: Settings) -> Verdict:

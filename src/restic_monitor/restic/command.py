@@ -105,10 +105,12 @@ class ResticCommand:
 class Restic:
     """restic for one profile: its executable and its environment from env.json."""
 
-    def __init__(self, exe: str, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, exe: str, env: Mapping[str, str] | None = None, *, also_mask: Iterable[str] = ()
+    ) -> None:
         self.exe = exe
         self.variables: dict[str, str] = dict(env or {})
-        self.redactor = Redactor(secret_values(self.variables.values()))
+        self.redactor = Redactor(secret_values([*self.variables.values(), *also_mask]))
 
     def __repr__(self) -> str:
         return f"Restic({self.exe!r}, names={sorted(self.variables)})"

@@ -132,6 +132,10 @@ class EngineState:
     last_warning_notice: float | None = None
     unlock_needed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: When the user last stopped a backup whose hold is not over (a restart keeps it).
+    stopped_at: float | None = None
+    #: That hold still waits to see the user come back (idle sources that can see that).
+    stop_waits_for_activity: bool = False
 
 
 def read_engine_state(home: ProfileFiles) -> EngineState:
@@ -154,10 +158,17 @@ def read_engine_state(home: ProfileFiles) -> EngineState:
         if not isinstance(unlock, bool):
             raise ValueError("unlock_needed is not a boolean")
         extra = data.get("extra", {})
+        stopped = data.get("stopped_at")
+        if stopped is not None and (
+            isinstance(stopped, bool) or not isinstance(stopped, (int, float))
+        ):
+            stopped = None  # not ours to trust: a stop's hold is not worth refusing to start
         return EngineState(
             last_warning_notice=notice,
             unlock_needed=unlock,
             extra=extra if isinstance(extra, dict) else {},
+            stopped_at=stopped,
+            stop_waits_for_activity=data.get("stop_waits_for_activity") is True,
         )
     except (ValueError, RecursionError) as exc:
         log.warning("%s is damaged (%s); starting from defaults", home.state_json, exc)

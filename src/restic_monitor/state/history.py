@@ -127,18 +127,34 @@ class History:
 
     def _create(self) -> None:
         cols = ", ".join(f"{name} {decl}" for name, decl in _COLUMNS)
-        with self._connect() as conn:
-            conn.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, {cols})")
-            conn.execute("CREATE INDEX IF NOT EXISTS runs_started ON runs(started)")
-            self._migrate(conn)
-            conn.execute("SELECT count(*) FROM runs").fetchone()
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version >= SCHEMA_VERSION:  # current: nothing to write (a read-only copy works)
+                conn.execute("SELECT count(*) FROM runs").fetchone()
+                return
+            # One write transaction for creation and migration: two processes opening an
+            # old database at once (the monitor and a `status`) take turns, and the
+            # second finds the work done.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, {cols})")
+                conn.execute("CREATE INDEX IF NOT EXISTS runs_started ON runs(started)")
+                self._migrate(conn)
+                conn.execute("SELECT count(*) FROM runs").fetchone()
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
         """Bring a database of an earlier release up to this schema, keeping every row.
 
-        Columns are only ever added (with defaults that describe the old rows), so
-        the migration is one transaction that either happens whole or not at all.
+        Columns are only ever added, with defaults that describe the old rows, inside
+        the caller's transaction: the migration happens whole or not at all.
         """
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         if version >= SCHEMA_VERSION:
@@ -147,8 +163,7 @@ class History:
         for name, decl in _COLUMNS:
             if name not in present:
                 conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {decl}")
-                if version > 0 or present:
-                    log.info("history: added column %s (older release's database)", name)
+                log.info("history: added column %s (a database of an earlier release)", name)
         conn.execute("CREATE INDEX IF NOT EXISTS runs_profile_kind ON runs(profile, kind, id)")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

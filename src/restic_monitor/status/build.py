@@ -164,6 +164,17 @@ def _profile_status(
         )
     paused = p.paused_until is not None and p.paused_until > now
     running = current is not None and current.profile == p.name and current.kind == "backup"
+    # A backup whose stale locks are cleared first is, to the user, the backup running
+    # (as it always was): its unlock is the maintenance, its backup waits right behind.
+    preparing = (
+        current is not None
+        and current.profile == p.name
+        and current.kind == "unlock"
+        and current.trigger == "before_backup"
+    )
+    queued_backup = next(
+        (q for q in view.queue if q.profile == p.name and q.kind == "backup"), None
+    )
     reason = p.decision.reason.value if p.decision is not None else None
     reason_text = p.decision.reason.describe() if p.decision is not None else None
     if p.problems:
@@ -181,14 +192,26 @@ def _profile_status(
             seconds_since_progress=current.seconds_since_progress,
             stalled=current.stalled,
         )
-        if current.trigger == "overdue":
-            since = "no backup yet" if age is None else f"no backup for {human_duration(age)}"
-            reason_text = f"backing up although you are active: {since}"
+    elif preparing and queued_backup is not None:
+        assert current is not None
+        running = True
+        reason, reason_text = Reason.RUNNING.value, Reason.RUNNING.describe()
+        current_run = CurrentRun(
+            started=current.started,
+            trigger=queued_backup.trigger,
+            pid=None,
+            stopping=current.stopping,
+            seconds_since_progress=None,
+            stalled=False,
+        )
+    if current_run is not None and current_run.trigger == "overdue":
+        since = "no backup yet" if age is None else f"no backup for {human_duration(age)}"
+        reason_text = f"backing up although you are active: {since}"
     earliest = p.decision.next_backup_earliest if p.decision is not None else None
     return ProfileStatus(
         name=p.name,
         running=running,
-        progress=current.progress if running and current is not None else None,
+        progress=current.progress if running and not preparing and current else None,
         current_run=current_run,
         queued=any(q.profile == p.name for q in view.queue),
         paused=paused,
