@@ -22,6 +22,8 @@ import pytest
 
 from restic_monitor.paths import Home, ProfileFiles
 
+from . import restic_versions
+
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 # Widget tests render offscreen; the desktop tests start their own X server.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -64,8 +66,40 @@ def write_config(home: ProfileFiles, settings: dict[str, Any], env: dict[str, st
 
 
 @pytest.fixture(scope="session")
-def restic_exe() -> str:
-    return require_tool("restic")
+def restic_exe(request: pytest.FixtureRequest) -> str:
+    """The real restic: one version per parameter (see restic_versions), else the system's."""
+    slot: restic_versions.Restic | None = getattr(request, "param", None)
+    if slot is None:
+        slot = restic_versions.primary()
+        if slot is None:
+            return require_tool("restic")
+    if slot.exe is None:
+        message = restic_versions.missing_message(slot)
+        if IN_CI:
+            pytest.fail(message + " (CI=true: .ci/run must fetch it)")
+        pytest.skip("SKIPPED LOUDLY: " + message)
+    return slot.exe
+
+
+@pytest.fixture(autouse=True)
+def _restic_on_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test's children that look restic up on PATH (the demo) find the test's version."""
+    if "restic_exe" in request.fixturenames:
+        exe = request.getfixturevalue("restic_exe")
+        if shutil.which("restic") != exe:
+            monkeypatch.setenv("PATH", os.path.dirname(exe) + os.pathsep + os.environ["PATH"])
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The tests in restic_versions.ALL_VERSIONS run once per restic version."""
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "restic_exe" in metafunc.fixturenames and restic_versions.runs_on_all_versions(
+        module, metafunc.function.__name__
+    ):
+        slots = restic_versions.restics()
+        metafunc.parametrize(
+            "restic_exe", slots, ids=[s.id for s in slots], indirect=True, scope="session"
+        )
 
 
 def restic_version_of(exe: str) -> tuple[int, ...]:
@@ -370,6 +404,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     Tests for another platform are skipped by platform (never for a missing tool).
     """
+    modules = {i.path.stem: i.module for i in items if isinstance(i, pytest.Function)}
+    stale = restic_versions.stale_names(modules)
+    if stale:
+        raise pytest.UsageError(f"restic_versions.ALL_VERSIONS names unknown tests: {stale}")
     for item in items:
         module = item.path.stem
         if module in _LINUX_ONLY and sys.platform != "linux":
