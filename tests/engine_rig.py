@@ -15,35 +15,19 @@ from typing import Any
 
 from restic_monitor.engine.profile import ProfileRuntime
 from restic_monitor.engine.scheduler import Scheduler
-from restic_monitor.engine.scripted import ScriptedRun, ScriptedRunner
+from restic_monitor.engine.scripted import ScriptedClock, ScriptedRun, ScriptedRunner
 from restic_monitor.notify import Notice
 from restic_monitor.paths import Home
+from restic_monitor.platform.idle import FixedIdle
 from restic_monitor.status.build import build_status
 from restic_monitor.status.model import ProfileStatus, Status
 
 START = 1_800_000_000.0
 
 
-class FakeClock:
-    """Wall and monotonic time that only move when told."""
-
+class FakeClock(ScriptedClock):
     def __init__(self, now: float = START) -> None:
-        self.now = now
-        self.mono_now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def mono(self) -> float:
-        return self.mono_now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        self.mono_now += seconds
-
-    def jump(self, seconds: float) -> None:
-        """The wall clock is set (or the machine slept): monotonic time does not move."""
-        self.now += seconds
+        super().__init__(now)
 
 
 class ManualIdle:
@@ -72,22 +56,8 @@ class ManualIdle:
         pass
 
 
-class FixedIdleSource:
-    """Like ``--idle-source fixed:N``: a constant that cannot see a user at all."""
-
-    grows_on_its_own = False
-    reports_activity = False
-    refresh: float | None = None
-
-    def __init__(self, seconds: float) -> None:
-        self.value = seconds
-        self.name = f"fixed:{seconds:g}"
-
-    def seconds(self) -> float | None:
-        return self.value
-
-    def close(self) -> None:
-        pass
+#: Like ``--idle-source fixed:N``: a constant that cannot see a user at all.
+FixedIdleSource = FixedIdle
 
 
 class Notices:

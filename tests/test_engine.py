@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from restic_monitor.state.files import read_engine_state, read_pause, write_last
 from restic_monitor.state.history import History
 
 from .engine_rig import FixedIdleSource, Rig
+from .first_release import first_release_history
 
 HOUR = 3600.0
 
@@ -485,29 +485,17 @@ def test_the_monitor_starts_even_when_the_history_cannot_record_a_crashed_run(
 def test_upgrading_keeps_the_earlier_releases_history(rig: Rig) -> None:
     rig.profile()
     db = rig.home.history_db
-    with sqlite3.connect(db) as conn:  # the first release's schema
-        conn.execute(
-            "CREATE TABLE runs (id INTEGER PRIMARY KEY, started REAL NOT NULL, ended REAL, "
-            "trigger TEXT NOT NULL, exit_code INTEGER, outcome TEXT, reason TEXT, message TEXT, "
-            "counted_success INTEGER NOT NULL DEFAULT 0, snapshot_id TEXT, files_new INTEGER, "
-            "files_changed INTEGER, files_unmodified INTEGER, data_added INTEGER, "
-            "total_bytes INTEGER, duration REAL, pid INTEGER, pid_started REAL)"
-        )
-        conn.execute("CREATE INDEX runs_started ON runs(started)")
-        now = rig.clock()
-        conn.execute(
-            "INSERT INTO runs (started, ended, trigger, exit_code, outcome, reason, "
-            "counted_success, snapshot_id, data_added) VALUES (?, ?, 'idle', 1, 'failed', "
-            "'wrong_password', 0, NULL, NULL)",
-            (now - 7200, now - 7190),
-        )
-        conn.execute(
-            "INSERT INTO runs (started, ended, trigger, exit_code, outcome, reason, "
-            "counted_success, snapshot_id, data_added) VALUES (?, ?, 'manual', 0, 'success', "
-            "'ok', 1, 'abcdef12', 1000)",
-            (now - 1800, now - 1790),
-        )
-    conn.close()
+    now = rig.clock()
+    first_release_history(
+        db,
+        [
+            {"started": now - 7200, "ended": now - 7190, "trigger": "idle", "exit_code": 1,
+             "outcome": "failed", "reason": "wrong_password"},
+            {"started": now - 1800, "ended": now - 1790, "trigger": "manual", "exit_code": 0,
+             "outcome": "success", "reason": "ok", "counted_success": 1,
+             "snapshot_id": "abcdef12", "data_added": 1000},
+        ],
+    )  # fmt: skip
 
     status = rig.of("default")
 

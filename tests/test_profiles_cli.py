@@ -30,6 +30,7 @@ from .conftest import (
     wait_until,
     write_config,
 )
+from .first_release import first_release_history
 
 SCHEMAS = Path(__file__).parent.parent / "docs" / "schema"
 STATUS_SCHEMA = json.loads((SCHEMAS / "status.schema.json").read_text())
@@ -283,7 +284,6 @@ def test_status_json_mid_backup_shows_the_job_and_the_queue_and_fits_the_schema(
 def _first_release_home(home: Home, fake: FakeRestic, now: float) -> None:
     """A home exactly as the first release left it: its files, its history schema."""
     import os
-    import sqlite3
 
     write_config(
         home,
@@ -296,27 +296,16 @@ def _first_release_home(home: Home, fake: FakeRestic, now: float) -> None:
     home.state_json.write_text(
         json.dumps({"last_warning_notice": now - 60, "unlock_needed": False, "extra": {}})
     )
-    with sqlite3.connect(home.history_db) as conn:
-        conn.execute(
-            "CREATE TABLE runs (id INTEGER PRIMARY KEY, started REAL NOT NULL, ended REAL, "
-            "trigger TEXT NOT NULL, exit_code INTEGER, outcome TEXT, reason TEXT, message TEXT, "
-            "counted_success INTEGER NOT NULL DEFAULT 0, snapshot_id TEXT, files_new INTEGER, "
-            "files_changed INTEGER, files_unmodified INTEGER, data_added INTEGER, "
-            "total_bytes INTEGER, duration REAL, pid INTEGER, pid_started REAL)"
-        )
-        conn.execute("CREATE INDEX runs_started ON runs(started)")
-        conn.execute(
-            "INSERT INTO runs (started, ended, trigger, exit_code, outcome, reason, "
-            "counted_success, snapshot_id, data_added, duration) VALUES "
-            "(?, ?, 'idle', 0, 'success', 'ok', 1, 'abcdef12', 4096, 10.0)",
-            (now - 7210, now - 7200),
-        )
-        conn.execute(
-            "INSERT INTO runs (started, ended, trigger, exit_code, outcome, reason, "
-            "counted_success) VALUES (?, ?, 'idle', 1, 'failed', 'wrong_password', 0)",
-            (now - 3610, now - 3600),
-        )
-    conn.close()
+    first_release_history(
+        home.history_db,
+        [
+            {"started": now - 7210, "ended": now - 7200, "trigger": "idle", "exit_code": 0,
+             "outcome": "success", "reason": "ok", "counted_success": 1,
+             "snapshot_id": "abcdef12", "data_added": 4096, "duration": 10.0},
+            {"started": now - 3610, "ended": now - 3600, "trigger": "idle", "exit_code": 1,
+             "outcome": "failed", "reason": "wrong_password"},
+        ],
+    )  # fmt: skip
 
 
 def test_upgrading_a_first_release_home_keeps_history_pause_marker_and_settings(

@@ -31,6 +31,8 @@ from restic_monitor.state.files import (
 )
 from restic_monitor.state.history import History, RunRecord, consecutive_failures, last_finished
 
+from .first_release import first_release_history
+
 EPOCH_2030_UTC = 1_893_456_000.0  # 2030-01-01T00:00:00+00:00
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 CORRUPT_NAME = re.compile(r"^history\.sqlite3\.corrupt-\d{8}-\d{6}-\d{9}$")
@@ -651,22 +653,11 @@ def test_the_parts_of_a_remote_location_that_restic_prints_alone_are_masked(
 
 
 def _first_release_db(path: Path) -> None:
-    import sqlite3
-
-    with sqlite3.connect(path) as conn:
-        conn.execute(
-            "CREATE TABLE runs (id INTEGER PRIMARY KEY, started REAL NOT NULL, ended REAL, "
-            "trigger TEXT NOT NULL, exit_code INTEGER, outcome TEXT, reason TEXT, message TEXT, "
-            "counted_success INTEGER NOT NULL DEFAULT 0, snapshot_id TEXT, files_new INTEGER, "
-            "files_changed INTEGER, files_unmodified INTEGER, data_added INTEGER, "
-            "total_bytes INTEGER, duration REAL, pid INTEGER, pid_started REAL)"
-        )
-        for i in range(3):
-            conn.execute(
-                "INSERT INTO runs (started, ended, trigger, outcome) VALUES (?, ?, 'idle', 'ok')",
-                (1000.0 + i, 1001.0 + i),
-            )
-    conn.close()
+    first_release_history(
+        path,
+        [{"started": 1000.0 + i, "ended": 1001.0 + i, "trigger": "idle", "outcome": "ok"}
+         for i in range(3)],
+    )  # fmt: skip
 
 
 def test_two_processes_opening_a_first_release_history_at_once_both_read_it(

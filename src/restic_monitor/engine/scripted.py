@@ -80,6 +80,28 @@ class ScriptedRun:
         return self.result
 
 
+class ScriptedClock:
+    """Wall and monotonic time that move only when told: pass it as clock and monotonic."""
+
+    def __init__(self, now: float, mono: float = 1000.0) -> None:
+        self.now = now
+        self.mono_now = mono
+
+    def __call__(self) -> float:
+        return self.now
+
+    def mono(self) -> float:
+        return self.mono_now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        self.mono_now += seconds
+
+    def jump(self, seconds: float) -> None:
+        """The wall clock is set (or the machine slept): monotonic time does not move."""
+        self.now += seconds
+
+
 class ScriptedRunner:
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
