@@ -91,6 +91,8 @@ def write_profile(
         "min_idle_seconds": 300,
         "min_seconds_between_backups": 3600,
         "no_backup_warning_seconds": 86400,
+        # Maintenance is off unless a test turns it on: the backup tests count runs.
+        "check_every_seconds": 0,
     }
     values.update(settings)
     paths.settings_json.write_text(json.dumps(values), encoding="utf-8")

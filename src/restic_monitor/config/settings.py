@@ -21,11 +21,13 @@ from restic_monitor.config.files import Problem, describe
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
-    kind: str  # "string" | "string-list" | "seconds" | "bool"
+    kind: str  # "string" | "string-list" | "seconds" | "bool" | "options"
     default: Any
     meaning: str
     positive: bool = False  # for seconds: 0 is not allowed
     required: bool = False
+    #: For "options": the restic command they are given to.
+    command: str = ""
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -120,6 +122,50 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "only when you are away.",
     ),
     SettingSpec(
+        "forget_args",
+        "options",
+        [],
+        "The retention policy as restic forget options, such as "
+        '["--keep-daily", "7", "--keep-weekly", "5"]. Empty: never forget (nothing is deleted '
+        "unless you ask). Only this computer's snapshots are affected unless the options say "
+        "otherwise (--host or --group-by).",
+        command="forget",
+    ),
+    SettingSpec(
+        "forget_every_seconds",
+        "seconds",
+        86400,
+        "How often the retention policy is applied, when you are away.",
+        positive=True,
+    ),
+    SettingSpec(
+        "prune_every_seconds",
+        "seconds",
+        604800,
+        "How often unused data is pruned, when you are away, for a profile with a retention "
+        "policy (0: never automatically).",
+    ),
+    SettingSpec(
+        "prune_args",
+        "options",
+        [],
+        'restic prune options, such as ["--max-unused", "10%"].',
+        command="prune",
+    ),
+    SettingSpec(
+        "check_every_seconds",
+        "seconds",
+        604800,
+        "How often the repository is checked, when you are away (0: never automatically).",
+    ),
+    SettingSpec(
+        "check_args",
+        "options",
+        ["--read-data-subset", "2%"],
+        "restic check options: by default a random 2 % of the data is read and verified.",
+        command="check",
+    ),
+    SettingSpec(
         "notify_success",
         "bool",
         False,
@@ -146,6 +192,12 @@ class Settings:
     skip_on_battery: bool = False
     backup_anyway_after_seconds: float = 0
     notify_success: bool = False
+    forget_args: tuple[str, ...] = ()
+    forget_every_seconds: float = 86400
+    prune_every_seconds: float = 604800
+    prune_args: tuple[str, ...] = ()
+    check_every_seconds: float = 604800
+    check_args: tuple[str, ...] = ("--read-data-subset", "2%")
 
     def resolve_restic(self) -> str | None:
         """The restic executable's full path, or None when it cannot be found."""
@@ -197,6 +249,17 @@ def _check(spec: SettingSpec, value: Any) -> str | None:
                 f"expected every item to be a string; item {bad[0]} is {describe(value[bad[0]])}."
             )
         return None
+    if spec.kind == "options":
+        if not isinstance(value, list):
+            return f"expected a list of strings, got {describe(value)}."
+        bad = [i for i, item in enumerate(value) if not isinstance(item, str)]
+        if bad:
+            return (
+                f"expected every item to be a string; item {bad[0]} is {describe(value[bad[0]])}."
+            )
+        from restic_monitor.config.restic_options import check_options
+
+        return check_options(spec.command, value)
     raise AssertionError(spec.kind)
 
 
@@ -228,7 +291,7 @@ def parse_settings(data: Mapping[str, Any], path: Path, problems: list[Problem])
             problems.append(Problem(path, spec.name, message))
             continue
         value = data[spec.name]
-        if spec.kind == "string-list":
+        if spec.kind in ("string-list", "options"):
             value = tuple(value)
         elif spec.kind == "seconds":
             value = float(value)

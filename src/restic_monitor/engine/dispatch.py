@@ -51,7 +51,8 @@ class Dispatcher:
                     )
                 )
                 continue
-            if KINDS[job.kind].is_backup and profile.state.unlock_needed and not job.unlock_tried:
+            kind = KINDS[job.kind]
+            if kind.needs_clean_locks and profile.state.unlock_needed and not job.unlock_tried:
                 job.unlock_tried = True
                 self.engine.queue.add(job, first=True)
                 job = Job(UNLOCK.name, profile.name, "before_backup")

@@ -39,6 +39,7 @@ class EngineParts(Protocol):
     ended: collections.deque[tuple[Job, RunResult]]
     last_idle: float | None
     shutting_down: bool
+    automatic: bool
     ignored: list[str]
     #: restic processes a crashed monitor left running: stopped before the next job.
     orphans: list[tuple[int, float | None]]

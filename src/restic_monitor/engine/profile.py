@@ -19,8 +19,10 @@ from restic_monitor.config.profile import (
 )
 from restic_monitor.config.settings import Settings
 from restic_monitor.engine.hold import Hold
+from restic_monitor.jobs.kinds import MAINTENANCE
 from restic_monitor.paths import ProfileFiles
 from restic_monitor.policy.backup import Decision, Facts
+from restic_monitor.policy.maintenance import Due, KindFacts
 from restic_monitor.policy.memory import FutureAnchor
 from restic_monitor.state import files as state_files
 from restic_monitor.state.files import EngineState
@@ -36,6 +38,7 @@ from restic_monitor.state.history import (
 log = logging.getLogger(__name__)
 
 RECENT_RUNS = 25
+RECENT_MAINTENANCE = 10
 #: The warning threshold shown while a profile's configuration is invalid.
 FALLBACK_SETTINGS = Settings(args=("backup",))
 
@@ -53,6 +56,12 @@ class ProfileRuntime:
         self.state = EngineState()
         #: This profile's recent backups, newest first.
         self.records: list[RunRecord] = []
+        #: Its recent maintenance runs, per kind, newest first.
+        self.kind_records: dict[str, list[RunRecord]] = {}
+        #: What each maintenance kind's last look said (status shows when it is next due).
+        self.due: dict[str, Due] = {}
+        #: The facts of the last decision (maintenance is decided from them too).
+        self.facts_seen: Facts | None = None
         #: Copies of this session's runs, for when the database cannot take them.
         self.session_runs: dict[int, RunRecord] = {}
         self._offline_ids = 0
@@ -73,7 +82,8 @@ class ProfileRuntime:
         self.paused_until = state_files.read_pause(self.paths)
         self.state = state_files.read_engine_state(self.paths)
         self.last_success = state_files.read_last_success(self.paths)
-        self.refresh_records()
+        for kind in (BACKUP, *MAINTENANCE):
+            self.refresh_records(kind)
 
     def load_config(self) -> list[str]:
         """Read settings.json and env.json; the problems (empty when valid)."""
@@ -129,15 +139,29 @@ class ProfileRuntime:
 
     # --- history --------------------------------------------------------------
 
-    def refresh_records(self) -> None:
-        stored = self.history.recent(RECENT_RUNS, kind=BACKUP, profile=self.name)
+    def refresh_records(self, kind: str = BACKUP) -> None:
+        """Re-read this profile's recent runs of ``kind`` (backups: ``records``)."""
+        limit = RECENT_RUNS if kind == BACKUP else RECENT_MAINTENANCE
+        stored = self.history.recent(limit, kind=kind, profile=self.name)
         known = {r.id for r in stored}
         # Runs the database could not take (busy, disk full) still count for
         # spacing, backoff and status: merge this session's copies back in.
-        extra = [r for r in self.session_runs.values() if r.id not in known and r.kind == BACKUP]
-        self.records = sorted([*stored, *extra], key=lambda r: r.started, reverse=True)[
-            :RECENT_RUNS
-        ]
+        extra = [r for r in self.session_runs.values() if r.id not in known and r.kind == kind]
+        records = sorted([*stored, *extra], key=lambda r: r.started, reverse=True)[:limit]
+        if kind == BACKUP:
+            self.records = records
+        else:
+            self.kind_records[kind] = records
+
+    def kind_facts(self, kind: str, busy: bool) -> KindFacts:
+        records = self.kind_records.get(kind, [])
+        finished = last_finished(records)
+        return KindFacts(
+            last_started=records[0].started if records else None,
+            last_ended=finished.ended if finished else None,
+            failures=consecutive_failures(records),
+            busy=busy,
+        )
 
     def history_start(self, started: float, trigger: str, kind: str) -> int:
         try:
@@ -169,7 +193,7 @@ class ProfileRuntime:
 
     def record(self, run_id: int) -> RunRecord | None:
         """The history's copy of a run, or this session's when the database has none."""
-        for record in self.records:
+        for record in (*self.records, *(r for rs in self.kind_records.values() for r in rs)):
             if record.id == run_id:
                 return record
         return self.session_runs.get(run_id)

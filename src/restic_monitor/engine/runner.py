@@ -53,6 +53,7 @@ class ThreadRunner:
             plan.command,
             log_path=plan.log_path,
             json_progress=plan.json_progress,
+            collect=plan.collect,
             low_priority=plan.low_priority,
             restic_version=plan.restic_version,
             on_progress=on_progress,

@@ -23,6 +23,7 @@ from restic_monitor.engine.discovery import Profiles
 from restic_monitor.engine.dispatch import Dispatcher
 from restic_monitor.engine.errors import ConfigInvalid, EngineError, UnknownProfile
 from restic_monitor.engine.hold import follow_hold, start_hold
+from restic_monitor.engine.maintenance import plan_maintenance
 from restic_monitor.engine.profile import ProfileRuntime
 from restic_monitor.engine.queue import Cancelled, Job, JobQueue
 from restic_monitor.engine.recording import Recorder
@@ -148,6 +149,9 @@ class Scheduler:
                     else f"idle for {idle or 0:.0f} s",
                 )
                 self.queue.add(Job("backup", profile.name, trigger))
+        for profile in self.profiles.values():  # after the backups: they go first
+            if profile.facts_seen is not None:
+                wakes.extend(plan_maintenance(self, profile, profile.facts_seen))
         self._start_next(now)
         stall = self.recorder.watch_stall(now)
         if stall is not None:
@@ -185,6 +189,7 @@ class Scheduler:
                 queued = None
             else:  # due now for the reason that holds now (an overdue one runs at low priority)
                 queued.trigger = OVERDUE if decision.overdue else IDLE
+        profile.facts_seen = replace(free, running=running, queued=queued is not None)
         if running or queued is not None:
             decision = decide(
                 settings or FALLBACK_SETTINGS, replace(free, running=running, queued=not running)

@@ -8,6 +8,7 @@ two restic at once" is checked by every test that uses it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -59,6 +60,8 @@ class ScriptedRun:
         start_error: str | None = None,
         quiet: float | None = None,
     ) -> RunResult:
+        """restic ends: with this exit code and these output lines (``collected`` are the
+        lines the plan's patterns match, as the real reader would keep them)."""
         """restic ends: with this exit code and these last lines."""
         assert not self.done, "this run has ended already"
         self.done = True
@@ -75,6 +78,7 @@ class ScriptedRun:
             start_error=start_error,
             pid=None if start_error or (exit_code is None and self.stop_requested) else self.pid,
             seconds_since_progress=quiet,
+            collected=[ln for ln in lines if any(re.search(p, ln) for p in self.plan.collect)],
         )
         self.on_done(self.result)
         return self.result

@@ -36,6 +36,7 @@ MANUAL = "manual"
 class BackupKind:
     name = "backup"
     is_backup = True
+    needs_clean_locks = True
 
     def plan(self, context: JobContext) -> RunPlan:
         settings = context.config.settings

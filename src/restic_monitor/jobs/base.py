@@ -53,6 +53,8 @@ class RunPlan:
     restic_version: str | None = None
     #: restic processes a crashed monitor left behind: (pid, start time), stopped first.
     orphans: tuple[tuple[int, float | None], ...] = ()
+    #: Regular expressions: the output lines the kind judges the run by (``collected``).
+    collect: tuple[str, ...] = ()
 
 
 #: What a finished job leaves for the repository's locks.
@@ -88,6 +90,8 @@ class JobKind(Protocol):
     name: str
     #: Whether its outcome is a backup of the profile (marker, warning, backoff).
     is_backup: bool
+    #: Whether stale locks left by an earlier run are cleared (restic unlock) before it.
+    needs_clean_locks: bool
 
     def plan(self, context: JobContext) -> RunPlan: ...
 

@@ -24,6 +24,7 @@ SHUTDOWN_UNLOCK_TIMEOUT = 10.0
 class UnlockKind:
     name = "unlock"
     is_backup = False
+    needs_clean_locks = False
 
     def plan(self, context: JobContext) -> RunPlan:
         restic = restic_for(context)

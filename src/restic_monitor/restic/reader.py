@@ -13,9 +13,10 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from restic_monitor.restic.masking import Redactor
@@ -31,6 +32,8 @@ from restic_monitor.restic.output import (
 log = logging.getLogger(__name__)
 
 TAIL_LINES = 50
+#: At most this many lines kept for the job's kind (a forget of thousands of groups).
+MAX_COLLECTED = 5000
 _STATUS_PREFIX = b'{"message_type":"status"'
 
 
@@ -40,8 +43,12 @@ class OutputReader:
         redactor: Redactor,
         json_progress: bool,
         on_progress: Callable[[Progress], None] | None = None,
+        collect: Sequence[str] = (),
     ) -> None:
         self._redactor = redactor
+        self._collect = [re.compile(p) for p in collect]
+        #: Every line matching ``collect`` (a job's kind reads its outcome from them).
+        self.collected: list[str] = []
         self._json = json_progress
         self._on_progress = on_progress
         self._lock = threading.Lock()
@@ -107,12 +114,19 @@ class OutputReader:
                 if not text:
                     continue
                 tail.append(text)
+                if self._wanted(text):
+                    self.collected.append(self._redactor.text(text))
             out.append(text)
         if tail:
             redact = self._redactor.text
             with self._lock:
                 self._tail.extend(redact(t) for t in tail[-TAIL_LINES:])
         return out, status
+
+    def _wanted(self, text: str) -> bool:
+        if not self._collect or len(self.collected) >= MAX_COLLECTED:
+            return False
+        return any(p.search(text) for p in self._collect)
 
     def _json_line(self, raw: bytes) -> str | None:
         try:

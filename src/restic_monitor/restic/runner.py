@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -69,6 +69,8 @@ class RunResult:
     pid: int | None = None
     #: How long its JSON progress had not moved when it ended (None without JSON progress).
     seconds_since_progress: float | None = None
+    #: The lines the job's kind asked for (``RunPlan.collect``), masked.
+    collected: list[str] = field(default_factory=list)
 
     @property
     def started_restic(self) -> bool:
@@ -99,6 +101,7 @@ class ResticRun:
         *,
         log_path: Path | None,
         json_progress: bool = False,
+        collect: Sequence[str] = (),
         low_priority: bool = False,
         restic_version: str | None = None,
         on_progress: Callable[[Progress], None] | None = None,
@@ -124,7 +127,7 @@ class ResticRun:
         self._stop_requested = False
         self._hard_killed = False
         self._kill_timer: threading.Timer | None = None
-        self._reader = OutputReader(command.redactor, json_progress, on_progress)
+        self._reader = OutputReader(command.redactor, json_progress, on_progress, collect)
         self.pid: int | None = None
         self.pid_started: float | None = None
 
@@ -268,6 +271,7 @@ class ResticRun:
             start_error=start_error,
             pid=self.pid,
             seconds_since_progress=quiet,
+            collected=list(self._reader.collected),
         )
 
     def _pump(self, pipe: IO[bytes], sink: LogSink) -> None:

@@ -136,6 +136,8 @@ class EngineState:
     stopped_at: float | None = None
     #: That hold still waits to see the user come back (idle sources that can see that).
     stop_waits_for_activity: bool = False
+    #: The last repository check found errors (the profile is red until one succeeds).
+    check_errors: bool = False
 
 
 def read_engine_state(home: ProfileFiles) -> EngineState:
@@ -169,6 +171,7 @@ def read_engine_state(home: ProfileFiles) -> EngineState:
             extra=extra if isinstance(extra, dict) else {},
             stopped_at=stopped,
             stop_waits_for_activity=data.get("stop_waits_for_activity") is True,
+            check_errors=data.get("check_errors") is True,
         )
     except (ValueError, RecursionError) as exc:
         log.warning("%s is damaged (%s); starting from defaults", home.state_json, exc)

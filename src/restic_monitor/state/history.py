@@ -23,8 +23,9 @@ from restic_monitor.paths import DEFAULT_PROFILE
 log = logging.getLogger(__name__)
 
 BACKUP = "backup"
-#: 1: the first release (no kind, no profile); 2: jobs of several kinds and profiles.
-SCHEMA_VERSION = 2
+#: 1: the first release (no kind, no profile); 2: jobs of several kinds and profiles;
+#: 3: what maintenance jobs found.
+SCHEMA_VERSION = 3
 
 
 @dataclass
@@ -51,6 +52,11 @@ class RunRecord:
     pid_started: float | None = None
     kind: str = BACKUP
     profile: str = DEFAULT_PROFILE
+    snapshots_kept: int | None = None
+    snapshots_removed: int | None = None
+    bytes_freed: int | None = None
+    packs_removed: int | None = None
+    errors_found: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -81,6 +87,12 @@ _COLUMNS = [
     # of the only profile there was, which the defaults say.
     ("kind", f"TEXT NOT NULL DEFAULT '{BACKUP}'"),
     ("profile", f"TEXT NOT NULL DEFAULT '{DEFAULT_PROFILE}'"),
+    # Added with maintenance jobs (schema 3): what forget, prune and check found.
+    ("snapshots_kept", "INTEGER"),
+    ("snapshots_removed", "INTEGER"),
+    ("bytes_freed", "INTEGER"),
+    ("packs_removed", "INTEGER"),
+    ("errors_found", "INTEGER"),
 ]
 _NAMES = [name for name, _ in _COLUMNS]
 

@@ -82,6 +82,12 @@ class RunInfo:
     duration: float | None
     kind: str
     profile: str
+    #: forget: snapshots kept and removed; prune: bytes and packs freed; check: errors found.
+    snapshots_kept: int | None = None
+    snapshots_removed: int | None = None
+    bytes_freed: int | None = None
+    packs_removed: int | None = None
+    errors_found: int | None = None
 
     @classmethod
     def of(cls, record: RunRecord) -> RunInfo:
@@ -103,6 +109,11 @@ class RunInfo:
             duration=record.duration,
             kind=record.kind,
             profile=record.profile,
+            snapshots_kept=record.snapshots_kept,
+            snapshots_removed=record.snapshots_removed,
+            bytes_freed=record.bytes_freed,
+            packs_removed=record.packs_removed,
+            errors_found=record.errors_found,
         )
 
 
