@@ -17,7 +17,7 @@ from typing import Any
 
 from restic_monitor import __version__, logs
 from restic_monitor.control import ControlError, ControlServer
-from restic_monitor.engine.errors import EngineError
+from restic_monitor.engine.errors import EngineError, NothingToDo
 from restic_monitor.engine.host import Engine
 from restic_monitor.engine.queue import Cancelled
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_OK, EXIT_USAGE
@@ -50,7 +50,9 @@ def control_handler(
             if command == "status":
                 return engine.status(profile).to_json()
             if command == "backup":
-                return _backup(engine, profile, args, send)
+                return _run(engine, "backup", profile, args, send)
+            if command == "run":
+                return _run(engine, str(args.get("kind")), profile, args, send)
             if command == "stop":
                 return {"stopped": engine.stop(profile, queued_only=args.get("queued") is True)}
             if command == "pause":
@@ -76,14 +78,21 @@ def control_handler(
     return handle
 
 
-def _backup(
+#: The kinds of job a client may ask for (unlock runs only when the engine sees fit).
+REQUESTABLE = ("backup", "forget", "prune", "check")
+
+
+def _run(
     engine: Engine,
+    kind: str,
     profile: str | None,
     args: dict[str, Any],
     send: Callable[[dict[str, Any]], None],
 ) -> dict[str, Any]:
-    """One profile's backup, or every profile's in turn; progress while waiting."""
-    tickets = [engine.backup(profile)] if profile is not None else engine.backup_all()
+    """One profile's job, or every profile's in turn; progress while waiting."""
+    if kind not in REQUESTABLE:
+        raise ControlError(f"run: kind must be one of {', '.join(REQUESTABLE)}")
+    tickets = [engine.run(kind, profile)] if profile is not None else engine.run_all(kind)
     already = all(t.already_running for t in tickets)
     send(
         {
@@ -106,6 +115,9 @@ def _backup(
                 pass
             except Cancelled as exc:
                 runs.append({"profile": ticket.profile, "cancelled": True, "error": str(exc)})
+                break
+            except NothingToDo as exc:
+                runs.append({"profile": ticket.profile, "skipped": True, "error": str(exc)})
                 break
             except EngineError as exc:
                 runs.append({"profile": ticket.profile, "error": str(exc)})

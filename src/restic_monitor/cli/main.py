@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 
 from restic_monitor import __version__
-from restic_monitor.cli.backup import cmd_backup
 from restic_monitor.cli.commands import (
     cmd_history,
     cmd_pause,
@@ -17,6 +16,7 @@ from restic_monitor.cli.commands import (
     cmd_stop,
 )
 from restic_monitor.cli.common import CliError
+from restic_monitor.cli.jobs import cmd_backup, cmd_forget, cmd_prune
 from restic_monitor.cli.setup import (
     cmd_check,
     cmd_init,
@@ -29,7 +29,7 @@ from restic_monitor.control import ControlError, NoAnswer
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_INTERRUPTED, EXIT_OK
 from restic_monitor.paths import resolve_home
 
-KINDS = ("backup", "unlock")
+KINDS = ("backup", "unlock", "forget", "prune", "check")
 
 
 def _profile_option(p: argparse.ArgumentParser, what: str) -> None:
@@ -105,7 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check configuration, restic and the repository")
     idle_option(p)
     _profile_option(p, "check this profile (default: every profile)")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="run restic check with check_args as a job, and wait for its outcome",
+    )
+    p.add_argument("--no-wait", action="store_true", help="with --full: return once queued")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("forget", help="apply the retention policy (forget_args) now")
+    p.add_argument("--no-wait", action="store_true", help="return once the job is queued")
+    _profile_option(p, "this profile only (default: every profile with a policy)")
+    p.set_defaults(func=cmd_forget)
+
+    p = sub.add_parser("prune", help="free unused space in the repository now")
+    p.add_argument("--no-wait", action="store_true", help="return once the job is queued")
+    _profile_option(p, "this profile only (default: every profile in turn)")
+    p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser("init", help="write example settings.json and env.json")
     p.add_argument("--force", action="store_true", help="overwrite existing files")

@@ -29,6 +29,10 @@ CHECK_TIMEOUT = 60.0
 
 
 def cmd_check(args: argparse.Namespace, home: Home) -> int:
+    if getattr(args, "full", False):
+        from restic_monitor.cli.jobs import run_jobs
+
+        return run_jobs(args, home, "check")
     print(f"Home: {home.root}")
     profile = chosen_profile(args, home)
     names = [profile] if profile is not None else home.profile_names()

@@ -11,5 +11,9 @@ class ConfigInvalid(EngineError):
     """A command that needs a valid configuration met an invalid one."""
 
 
+class NothingToDo(EngineError):
+    """The job asked for has nothing to act on (forget without a retention policy)."""
+
+
 class UnknownProfile(EngineError):
     pass

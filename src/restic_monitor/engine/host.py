@@ -164,20 +164,29 @@ class Engine:
 
     def backup(self, profile: str | None = None) -> Ticket:
         """Back up one profile now (``default`` when not named), or join its backup."""
-        ticket: Ticket = self._call(lambda: self._ticket(profile))
-        return ticket
+        return self.run("backup", profile)
 
     def backup_all(self) -> list[Ticket]:
-        """Back up every profile in turn (one restic at a time); a ticket each.
+        """Back up every profile in turn (one restic at a time); a ticket each."""
+        return self.run_all("backup")
 
-        A profile whose configuration is invalid gets a ticket that fails at once.
+    def run(self, kind: str, profile: str | None = None) -> Ticket:
+        """Run a job of ``kind`` (backup, forget, prune, check) for one profile now."""
+        ticket: Ticket = self._call(lambda: self._ticket(kind, profile))
+        return ticket
+
+    def run_all(self, kind: str) -> list[Ticket]:
+        """A job of ``kind`` for every profile, in turn; a ticket each.
+
+        A profile where it cannot run (an invalid configuration, no retention policy)
+        gets a ticket that fails at once with the reason.
         """
 
         def queue_all() -> list[Ticket]:
             tickets = []
             for name in list(self.scheduler.profiles):
                 try:
-                    tickets.append(self._ticket(name))
+                    tickets.append(self._ticket(kind, name))
                 except EngineError as exc:
                     failed: concurrent.futures.Future[RunRecord] = concurrent.futures.Future()
                     failed.set_exception(exc)
@@ -187,8 +196,8 @@ class Engine:
         tickets: list[Ticket] = self._call(queue_all)
         return tickets
 
-    def _ticket(self, profile: str | None) -> Ticket:
-        job, already = self.scheduler.backup(profile)
+    def _ticket(self, kind: str, profile: str | None) -> Ticket:
+        job, already = self.scheduler.request(kind, profile)
         return self._join(job, already)
 
     @staticmethod

@@ -19,6 +19,7 @@ from restic_monitor.humanize import human_duration
 from restic_monitor.isotime import to_iso
 from restic_monitor.jobs.backup import IDLE, OVERDUE
 from restic_monitor.jobs.base import LOCKS_UNLOCK_LATER, LOCKS_UNLOCK_NOW, Verdict
+from restic_monitor.jobs.check import CHECK, CHECK_ERRORS
 from restic_monitor.jobs.kinds import KINDS
 from restic_monitor.jobs.unlock import UNLOCK
 from restic_monitor.notify import Notice
@@ -91,8 +92,11 @@ class Recorder:
         }
         profile.history_update(job.run_id, **fields)
         tail = " | ".join(result.tail[-3:])
+        newly_damaged = False
         if kind.is_backup:
             self._backup_ended(job, profile, verdict, result)
+        elif job.kind != UNLOCK.name:
+            newly_damaged = self._maintenance_ended(job, profile, verdict)
         elif verdict.counted_success:
             log.info("profile %s: cleared stale repository locks (restic unlock): %s",
                      profile.name, tail or "ok")  # fmt: skip
@@ -114,7 +118,9 @@ class Recorder:
             profile.set_unlock_needed(True)
             log.info("the repository is unreachable; stale locks are cleared next time")
         notice = kind.notice(verdict, result, settings)
-        if (
+        if verdict.reason == CHECK_ERRORS and not newly_damaged:
+            log.info("the repository check still finds errors; the user was told already")
+        elif (
             notice is not None
             and notice.kind == "failure"
             and self._repeats(job, profile, verdict.reason)
@@ -122,7 +128,7 @@ class Recorder:
             log.info("same failure as the previous automatic run; no new notice")
         elif notice is not None:
             engine.notify(profile, notice)
-        profile.refresh_records()
+        profile.refresh_records(job.kind)
         # Decide again before anyone waiting hears of the outcome, so that the
         # status they read next (warning, next backup) already reflects it.
         engine.decide(profile, result.ended, engine.last_idle)
@@ -167,6 +173,28 @@ class Recorder:
                 profile.paths.last_log,
             )
 
+    def _maintenance_ended(self, job: Job, profile: ProfileRuntime, verdict: Verdict) -> bool:
+        """Log a forget, prune or check; True when a check has just found damage."""
+        log.log(
+            logging.INFO if verdict.counted_success else logging.WARNING,
+            "profile %s: %s: %s",
+            profile.name,
+            job.kind,
+            verdict.message,
+        )
+        if job.kind != CHECK.name:
+            return False
+        damaged = verdict.reason == CHECK_ERRORS
+        if not damaged and not verdict.counted_success:
+            return False  # a check that could not run says nothing about the repository
+        was = profile.state.check_errors
+        if damaged != was:
+            profile.state.check_errors = damaged
+            profile.save_state()
+            if not damaged:
+                log.info("profile %s: the repository check passes again", profile.name)
+        return damaged and not was
+
     def _repeats(self, job: Job, profile: ProfileRuntime, reason: str) -> bool:
         """An automatic run failing like the one before: the user already knows.
 
@@ -175,8 +203,9 @@ class Recorder:
         """
         if job.trigger not in (IDLE, OVERDUE):
             return False
+        records = profile.records if job.kind == "backup" else profile.kind_records.get(job.kind)
         previous = next(
-            (r for r in profile.records if r.id != job.run_id and r.ended is not None), None
+            (r for r in records or () if r.id != job.run_id and r.ended is not None), None
         )
         return (
             previous is not None

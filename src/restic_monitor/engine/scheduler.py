@@ -21,7 +21,7 @@ from typing import Any
 from restic_monitor.durations import MAX_DURATION
 from restic_monitor.engine.discovery import Profiles
 from restic_monitor.engine.dispatch import Dispatcher
-from restic_monitor.engine.errors import ConfigInvalid, EngineError, UnknownProfile
+from restic_monitor.engine.errors import ConfigInvalid, EngineError, NothingToDo, UnknownProfile
 from restic_monitor.engine.hold import follow_hold, start_hold
 from restic_monitor.engine.maintenance import plan_maintenance
 from restic_monitor.engine.profile import ProfileRuntime
@@ -218,25 +218,36 @@ class Scheduler:
 
     def backup(self, name: str | None = None) -> tuple[Job, bool]:
         """Back up one profile now (or join its backup); (the job, whether it already was)."""
+        return self.request("backup", name)
+
+    def request(self, kind: str, name: str | None = None) -> tuple[Job, bool]:
+        """Run a job of ``kind`` for one profile now (or join the one queued or running)."""
         profile = self.profile(name)
         current = self.queue.current
-        if current is not None and current.kind == "backup" and current.profile == profile.name:
+        if current is not None and current.kind == kind and current.profile == profile.name:
             return current, True
         if profile.config is None:
             raise ConfigInvalid(
-                f"the configuration of profile {profile.name} is invalid, no backup started:\n"
+                f"the configuration of profile {profile.name} is invalid, no {kind} started:\n"
                 + "\n".join(profile.problems)
             )
-        if platform_power.needs_elevation(profile.config.settings.args):
+        settings = profile.config.settings
+        if kind == "backup" and platform_power.needs_elevation(settings.args):
             from restic_monitor.policy.backup import Reason
 
             raise EngineError(Reason.NEEDS_ELEVATION.describe())
-        profile.set_hold(None, self._clock(), self._mono())
-        queued = self.queue.find("backup", profile.name)
+        if kind == "forget" and not settings.forget_args:
+            raise NothingToDo(
+                f"profile {profile.name} has no retention policy (forget_args is empty in "
+                f"{profile.paths.settings_json}): nothing to forget"
+            )
+        if kind == "backup":
+            profile.set_hold(None, self._clock(), self._mono())
+        queued = self.queue.find(kind, profile.name)
         if queued is not None:
             queued.trigger = MANUAL  # no longer subject to idle time
             return queued, True
-        job = self.queue.add(Job("backup", profile.name, MANUAL))
+        job = self.queue.add(Job(kind, profile.name, MANUAL))
         self._start_next(self._clock())
         self.publish()
         return job, False

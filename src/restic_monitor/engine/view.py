@@ -7,6 +7,8 @@ from any thread without locks (the view is replaced whole, never changed).
 from __future__ import annotations
 
 from restic_monitor.engine.parts import EngineParts
+from restic_monitor.jobs.kinds import MAINTENANCE
+from restic_monitor.state.history import last_finished
 from restic_monitor.status.build import FALLBACK_SETTINGS, EngineView, JobView, ProfileView
 from restic_monitor.status.model import QueuedJob
 
@@ -33,6 +35,14 @@ def engine_view(engine: EngineParts, now: float, mono: float) -> EngineView:
                 hold=hold_kind,
                 hold_until=hold_until,
                 warnings=warnings,
+                maintenance={
+                    kind: (
+                        last_finished(profile.kind_records.get(kind, [])),
+                        due.next_due if (due := profile.due.get(kind)) is not None else None,
+                    )
+                    for kind in MAINTENANCE
+                },
+                check_errors=profile.state.check_errors,
             )
         )
     current = engine.queue.current

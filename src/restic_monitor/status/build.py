@@ -22,6 +22,8 @@ from restic_monitor.state.history import RunRecord, consecutive_failures, last_f
 from restic_monitor.status.model import (
     CurrentJob,
     CurrentRun,
+    MaintenanceKindStatus,
+    MaintenanceStatus,
     ProfileStatus,
     ProgressInfo,
     QueuedJob,
@@ -50,6 +52,9 @@ class ProfileView:
     hold: str | None = None
     hold_until: float | None = None
     warnings: list[str] = field(default_factory=list)
+    #: Per maintenance kind: its last finished run and when it is next due.
+    maintenance: dict[str, tuple[RunRecord | None, float | None]] = field(default_factory=dict)
+    check_errors: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,6 +237,17 @@ def _profile_status(
         hold=p.hold,
         hold_until=iso_or_none(p.hold_until),
         warnings=list(p.warnings),
+        maintenance=MaintenanceStatus(
+            **{kind: _maintenance_kind(p, kind) for kind in ("forget", "prune", "check")}
+        ),
+        check_errors=p.check_errors,
+    )
+
+
+def _maintenance_kind(p: ProfileView, kind: str) -> MaintenanceKindStatus:
+    last, due = p.maintenance.get(kind, (None, None))
+    return MaintenanceKindStatus(
+        last=RunInfo.of(last) if last is not None else None, next_due=iso_or_none(due)
     )
 
 

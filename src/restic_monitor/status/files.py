@@ -8,8 +8,10 @@ import time
 from restic_monitor.config.files import ConfigError
 from restic_monitor.config.profile import env_permission_warnings, load_config
 from restic_monitor.config.settings import Settings
+from restic_monitor.jobs.kinds import MAINTENANCE
 from restic_monitor.paths import Home
 from restic_monitor.policy.backup import Facts, decide
+from restic_monitor.policy.maintenance import KindFacts, next_due
 from restic_monitor.state import files as state_files
 from restic_monitor.state.history import BACKUP, History, consecutive_failures, last_finished
 from restic_monitor.status.build import EngineView, ProfileView, build_status
@@ -62,6 +64,18 @@ def status_from_files(home: Home, now: float | None = None, only: str | None = N
                 last_warning_notice=engine_state.last_warning_notice,
             )
             decision = decide(settings, facts)
+        maintenance = {}
+        for kind in MAINTENANCE:
+            runs = history.recent(10, kind=kind, profile=name) if history is not None else []
+            due = None
+            if settings is not None:
+                last = KindFacts(
+                    last_started=runs[0].started if runs else None,
+                    last_ended=(done.ended if (done := last_finished(runs)) else None),
+                    failures=consecutive_failures(runs),
+                )
+                due = next_due(kind, settings, last, now)
+            maintenance[kind] = (last_finished(runs), due)
         views.append(
             ProfileView(
                 name=name,
@@ -73,6 +87,8 @@ def status_from_files(home: Home, now: float | None = None, only: str | None = N
                 decision=decision,
                 unlock_needed=engine_state.unlock_needed,
                 warnings=env_permission_warnings(paths),
+                maintenance=maintenance,
+                check_errors=engine_state.check_errors,
             )
         )
     view = EngineView(

@@ -130,6 +130,22 @@ class CurrentRun:
 
 
 @dataclass(frozen=True)
+class MaintenanceKindStatus:
+    """One kind of maintenance of a profile: its last run, and when it is next due."""
+
+    last: RunInfo | None
+    #: null: the kind is off for the profile (no retention policy, or an interval of 0).
+    next_due: str | None
+
+
+@dataclass(frozen=True)
+class MaintenanceStatus:
+    forget: MaintenanceKindStatus
+    prune: MaintenanceKindStatus
+    check: MaintenanceKindStatus
+
+
+@dataclass(frozen=True)
 class ProfileStatus:
     name: str
     running: bool
@@ -155,6 +171,9 @@ class ProfileStatus:
     hold: str | None
     hold_until: str | None
     warnings: list[str]
+    maintenance: MaintenanceStatus
+    #: The last repository check found errors (red until a later check succeeds).
+    check_errors: bool
 
 
 @dataclass(frozen=True)

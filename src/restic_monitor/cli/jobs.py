@@ -1,7 +1,8 @@
-"""``restic-monitor backup``: through the running instance, or in this process.
+"""``backup``, ``forget``, ``prune`` and ``check --full``: jobs run on request.
 
-Without ``--profile`` every profile is backed up in turn (one restic at a
-time, as always); the exit code is that of the worst outcome.
+Through the running instance when there is one (queued with the rest, one
+restic at a time), in this process otherwise. Without ``--profile`` every
+profile gets the job in turn; the exit code is that of the worst outcome.
 """
 
 from __future__ import annotations
@@ -36,14 +37,30 @@ def worst(codes: list[int]) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, home: Home) -> int:
+    return run_jobs(args, home, "backup")
+
+
+def cmd_forget(args: argparse.Namespace, home: Home) -> int:
+    return run_jobs(args, home, "forget")
+
+
+def cmd_prune(args: argparse.Namespace, home: Home) -> int:
+    return run_jobs(args, home, "prune")
+
+
+def run_jobs(args: argparse.Namespace, home: Home, kind: str) -> int:
     profile = chosen_profile(args, home)
     client = instance(home)
     if client is not None:
-        return _through(client, profile, wait=not args.no_wait)
-    return _in_process(args, home, profile)
+        return _through(client, kind, profile, wait=not args.no_wait)
+    return _in_process(args, home, kind, profile)
 
 
-def report(runs: list[dict[str, Any]]) -> int:
+def _noun(kind: str) -> str:
+    return "Backup" if kind == "backup" else f"restic {kind}"
+
+
+def report(runs: list[dict[str, Any]], kind: str = "backup") -> int:
     """Print each profile's outcome; the exit code of the worst."""
     codes = []
     for entry in runs:
@@ -52,11 +69,14 @@ def report(runs: list[dict[str, Any]]) -> int:
             print(describe_run(run))
             codes.append(exit_code_for(run))
         elif entry.get("cancelled"):
-            print(f"Backup of profile {entry['profile']} stopped before it started.")
+            print(f"{_noun(kind)} of profile {entry['profile']} stopped before it started.")
             codes.append(EXIT_INTERRUPTED)
+        elif entry.get("skipped"):  # nothing to act on there (forget without a policy)
+            print(f"Profile {entry['profile']}: {entry.get('error')}.")
+            codes.append(EXIT_OK)
         else:  # could not be started at all: configuration, elevation, a removed profile
             print(
-                f"restic-monitor: backup of profile {entry['profile']} not run: "
+                f"restic-monitor: {_noun(kind).lower()} of profile {entry['profile']} not run: "
                 f"{entry.get('error')}",
                 file=sys.stderr,
             )
@@ -64,26 +84,25 @@ def report(runs: list[dict[str, Any]]) -> int:
     return worst(codes)
 
 
-def _through(client: ControlClient, profile: str | None, wait: bool) -> int:
+def _through(client: ControlClient, kind: str, profile: str | None, wait: bool) -> int:
     line = ProgressLine()
 
     def on_event(event: dict[str, Any]) -> None:
         if event.get("event") == "accepted":
             if event.get("already_running"):
                 print(
-                    "A backup is already running"
+                    f"A {_noun(kind).lower()} is already running or waiting"
                     + ("; waiting for it to finish." if wait else "."),
                     file=sys.stderr,
                 )
             else:
-                print("Backup started by the running instance.", file=sys.stderr)
+                print(f"{_noun(kind)} started by the running instance.", file=sys.stderr)
         elif event.get("event") == "progress":
             line.show(event.get("progress"), event.get("profile"))
 
     try:
-        result = client.call(
-            "backup", {"wait": wait, "profile": profile}, on_event=on_event, wait=wait
-        )
+        request = {"wait": wait, "profile": profile, "kind": kind}
+        result = client.call("run", request, on_event=on_event, wait=wait)
     except ControlError as exc:
         raise CliError(
             str(exc), EXIT_USAGE if "configuration" in str(exc) else EXIT_FAILED
@@ -92,10 +111,10 @@ def _through(client: ControlClient, profile: str | None, wait: bool) -> int:
         line.done()
     if not wait:
         return EXIT_OK
-    return report(result["runs"])
+    return report(result["runs"], kind)
 
 
-def _in_process(args: argparse.Namespace, home: Home, profile: str | None) -> int:
+def _in_process(args: argparse.Namespace, home: Home, kind: str, profile: str | None) -> int:
     from restic_monitor import logs
     from restic_monitor.daemon import control_handler
     from restic_monitor.engine.errors import EngineError
@@ -108,7 +127,7 @@ def _in_process(args: argparse.Namespace, home: Home, profile: str | None) -> in
     if not lock.acquire(wait=1.0):
         client = instance(home)
         if client is not None:
-            return _through(client, profile, wait=not args.no_wait)
+            return _through(client, kind, profile, wait=not args.no_wait)
         raise CliError(already_running_message(home, lock), EXIT_INSTANCE)
     try:
         logs.setup(home, debug=args.debug, console=True)
@@ -131,12 +150,13 @@ def _in_process(args: argparse.Namespace, home: Home, profile: str | None) -> in
         except OSError as exc:
             print(f"restic-monitor: no control channel ({exc})", file=sys.stderr)
         try:
-            tickets = [engine.backup(profile)] if profile is not None else engine.backup_all()
+            tickets = [engine.run(kind, profile)] if profile is not None else engine.run_all(kind)
         except EngineError as exc:
             server.close()
             engine.shutdown(10)
             raise CliError(str(exc), EXIT_USAGE) from None
-        print("Backing up (no instance running; press Ctrl-C to stop)…", file=sys.stderr)
+        doing = "Backing up" if kind == "backup" else f"Running restic {kind}"
+        print(f"{doing} (no instance running; press Ctrl-C to stop)…", file=sys.stderr)
 
         def on_signal(_signum: int, _frame: Any) -> None:
             print("\nStopping restic gracefully…", file=sys.stderr)
@@ -169,14 +189,17 @@ def _in_process(args: argparse.Namespace, home: Home, profile: str | None) -> in
             line.done()
             server.close()
             engine.shutdown(engine.kill_after + 25)
-        return report(runs)
+        return report(runs, kind)
     finally:
         lock.release()
 
 
 def _not_run(profile: str, exc: Exception) -> dict[str, Any]:
+    from restic_monitor.engine.errors import NothingToDo
     from restic_monitor.engine.queue import Cancelled
 
     if isinstance(exc, Cancelled):
         return {"profile": profile, "cancelled": True, "error": str(exc)}
+    if isinstance(exc, NothingToDo):
+        return {"profile": profile, "skipped": True, "error": str(exc)}
     return {"profile": profile, "error": str(exc)}
