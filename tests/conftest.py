@@ -59,7 +59,11 @@ def home(tmp_path: Path) -> Home:
 
 
 def write_config(home: ProfileFiles, settings: dict[str, Any], env: dict[str, str]) -> None:
+    """A profile's two files. Its scheduled repository check is off unless the settings
+    name one: a test that counts restic runs or reads the repository right after a backup
+    must not meet a check holding its exclusive lock (the maintenance tests turn it on)."""
     home.root.mkdir(parents=True, exist_ok=True)
+    settings = {"check_every_seconds": 0, **settings}
     home.settings_json.write_text(json.dumps(settings, indent=2), encoding="utf-8")
     home.env_json.write_text(json.dumps(env, indent=2), encoding="utf-8")
     home.env_json.chmod(0o600)
