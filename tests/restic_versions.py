@@ -61,6 +61,9 @@ ALL_VERSIONS = frozenset(
         "test_crash_recovery::test_sigkilled_monitor_restarted_stops_the_orphan_and_leaves_no_lock",
         "test_crash_recovery::test_monitor_and_restic_both_killed_stale_lock_is_cleared_on_restart",
         "test_remote_faults::test_backup_over_rest_restores_identical",
+        # forget's and check's output differ between versions (0.16+ word damage differently)
+        "test_maintenance_real::test_the_daemon_applies_the_policy_when_due_frees_space_and_keeps_the_newest",
+        "test_maintenance_real::test_a_damaged_pack_fails_the_scheduled_check_and_check_full_with_a_red_status",
     }
 )
 

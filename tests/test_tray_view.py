@@ -107,7 +107,7 @@ def home(
     top = {
         f.name: getattr(primary, f.name)
         for f in dataclasses.fields(Status)
-        if hasattr(primary, f.name) and f.name != "warnings"
+        if hasattr(primary, f.name) and f.name not in ("warnings", "maintenance")
     }
     if warnings is None:
         warnings = [*primary.warnings]

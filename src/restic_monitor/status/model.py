@@ -144,6 +144,12 @@ class MaintenanceStatus:
     prune: MaintenanceKindStatus
     check: MaintenanceKindStatus
 
+    @classmethod
+    def none(cls) -> MaintenanceStatus:
+        """Nothing run, nothing due (a profile without a configuration)."""
+        off = MaintenanceKindStatus(last=None, next_due=None)
+        return cls(forget=off, prune=off, check=off)
+
 
 @dataclass(frozen=True)
 class ProfileStatus:
@@ -171,9 +177,9 @@ class ProfileStatus:
     hold: str | None
     hold_until: str | None
     warnings: list[str]
-    maintenance: MaintenanceStatus
+    maintenance: MaintenanceStatus = field(default_factory=MaintenanceStatus.none)
     #: The last repository check found errors (red until a later check succeeds).
-    check_errors: bool
+    check_errors: bool = False
 
 
 @dataclass(frozen=True)
