@@ -815,3 +815,50 @@ def test_clock_time_today_this_week_and_older() -> None:
 )
 def test_duration_words(seconds: float, text: str) -> None:
     assert duration_words(seconds) == text
+
+
+# --- repository maintenance ------------------------------------------------------------
+
+
+def _maintenance(**kinds: Any) -> Any:
+    from restic_monitor.status.model import MaintenanceKindStatus, MaintenanceStatus
+
+    off = MaintenanceKindStatus(last=None, next_due=None)
+    values = {kind: kinds.get(kind, off) for kind in ("forget", "prune", "check")}
+    return MaintenanceStatus(**values)
+
+
+def test_a_repository_check_that_found_errors_is_red_with_its_line_and_tooltip() -> None:
+    from restic_monitor.status.model import MaintenanceKindStatus
+
+    failed_check = run(kind="check", outcome="failed", reason="check_errors",
+                       message="The repository check found errors: pack 1 contains 2 errors",
+                       counted_success=False)  # fmt: skip
+    damaged = status(
+        check_errors=True,
+        maintenance=_maintenance(check=MaintenanceKindStatus(failed_check, to_iso(NOW + 3600))),
+    )
+
+    view = tray_view(damaged, NOW)
+    assert view.state is IconState.ERROR
+    assert view.tooltip == "Repository check found errors — see menu"
+    labels = [e.label for e in view.entries()]
+    assert "⚠ Repository check found errors — see the check's log" in labels
+
+
+def test_the_menu_shows_the_last_check_and_the_next_due_maintenance() -> None:
+    from restic_monitor.status.model import MaintenanceKindStatus
+
+    good_check = run(kind="check", ended=to_iso(NOW - 3 * 86400))
+    healthy = status(
+        maintenance=_maintenance(
+            check=MaintenanceKindStatus(good_check, to_iso(NOW + 4 * 86400)),
+            forget=MaintenanceKindStatus(None, to_iso(NOW - 5)),
+        )
+    )
+
+    view = tray_view(healthy, NOW)
+    labels = [e.label for e in view.entries()]
+    assert view.state is IconState.OK
+    assert "Last check: 3 days ago, no errors" in labels
+    assert "Next maintenance: forget, when you are next away" in labels

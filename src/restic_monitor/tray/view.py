@@ -145,7 +145,7 @@ def profile_state(p: ProfileStatus) -> IconState:
         return IconState.BACKING_UP
     if p.paused:
         return IconState.PAUSED
-    if uncounted_failure(p):
+    if uncounted_failure(p) or p.check_errors:
         return IconState.ERROR
     if p.warning:
         return IconState.WARNING

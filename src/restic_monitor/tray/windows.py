@@ -34,6 +34,7 @@ from restic_monitor.isotime import to_iso
 from restic_monitor.jobs.kinds import KINDS
 from restic_monitor.paths import Home
 from restic_monitor.state.history import History, RunRecord
+from restic_monitor.tray.wording import added_or_found
 
 HISTORY_LIMIT = 200
 FOLLOW_INTERVAL = 0.5
@@ -66,7 +67,9 @@ class HistoryChart(QWidget):
         self.setMinimumHeight(160)
 
     def set_records(self, records: list[RunRecord]) -> None:
-        self.records = [r for r in reversed(records) if r.ended is not None][-60:]
+        # Backups only: maintenance adds no data, and its durations are another scale.
+        finished = [r for r in reversed(records) if r.ended is not None and r.kind == "backup"]
+        self.records = finished[-60:]
         self.update()
 
     def paintEvent(self, _event: object) -> None:
@@ -262,11 +265,17 @@ class HistoryWindow(QDialog):
                 record.outcome or "running",
                 "-" if record.files_new is None else f"{record.files_new:,}",
                 "-" if record.files_changed is None else f"{record.files_changed:,}",
-                "-" if record.data_added is None else human_bytes(record.data_added),
+                added_or_found(record),
                 (record.snapshot_id or "-")[:8],
             ]
+            maintenance = record.kind != "backup"
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
+                if maintenance:  # set apart from backups: the repository's upkeep
+                    font = item.font()
+                    font.setItalic(True)
+                    item.setFont(font)
+                    item.setToolTip(record.message or "")
                 if column == self.OUTCOME_COLUMN:
                     item.setForeground(QColor(_OUTCOME_COLOURS.get(record.outcome or "", "#000")))
                     if record.message and record.outcome != "success":

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from restic_monitor.humanize import human_duration
+from restic_monitor.humanize import human_bytes, human_duration
 from restic_monitor.isotime import parse_iso
+from restic_monitor.state.history import RunRecord
 from restic_monitor.status.model import CurrentJob, ProfileStatus, RunInfo
 
 #: What a job other than a backup is doing, as the menu says it.
-MAINTENANCE_WORDS = {"unlock": "Clearing stale repository locks…"}
+MAINTENANCE_WORDS = {
+    "unlock": "Clearing stale repository locks…",
+    "forget": "Applying the retention policy (restic forget)…",
+    "prune": "Freeing unused space (restic prune)…",
+    "check": "Checking the repository (restic check)…",
+}
+CHECK_ERRORS_LINE = "⚠ Repository check found errors — see the check's log"
 
 
 def duration_words(seconds: float) -> str:
@@ -139,6 +146,7 @@ def status_lines(
         lines.append(f"Paused until {clock_time(parse_iso(p.paused_until), now)}")
     if maintenance:
         lines.append(maintenance)
+    lines.extend(maintenance_lines(p, now))
     # "Paused until …" says it already; a configuration error is listed above.
     if not p.running and not p.config_error and p.reason_text and p.reason != "paused":
         text = f"Next backup: {p.reason_text}"
@@ -148,6 +156,30 @@ def status_lines(
         if earliest and p.reason not in ("ready", "not_idle"):
             text += f" (not before {clock_time(parse_iso(earliest), now)})"
         lines.append(text)
+    return lines
+
+
+def maintenance_lines(p: ProfileStatus, now: float) -> list[str]:
+    """The repository's health: the last check, a failed forget or prune, what is next."""
+    lines = []
+    check = p.maintenance.check.last
+    if p.check_errors:
+        lines.append(CHECK_ERRORS_LINE)
+    elif check is not None and check.ended is not None and check.counted_success:
+        lines.append(f"Last check: {ago(now - parse_iso(check.ended))}, no errors")
+    for kind in ("forget", "prune"):
+        last = getattr(p.maintenance, kind).last
+        if last is not None and not last.counted_success and last.outcome != "interrupted":
+            lines.append(f"Last {kind} {last.outcome}: {short_reason(last)}")
+    due = [
+        (parse_iso(info.next_due), kind)
+        for kind in ("forget", "prune", "check")
+        if (info := getattr(p.maintenance, kind)).next_due is not None
+    ]
+    if due:
+        when, kind = min(due)
+        moment = "when you are next away" if when <= now else clock_time(when, now)
+        lines.append(f"Next maintenance: {kind}, {moment}")
     return lines
 
 
@@ -169,6 +201,8 @@ def profile_tooltip(p: ProfileStatus, state: str, now: float) -> str:
         return text
     if state == "paused" and p.paused_until:
         return f"Paused until {clock_time(parse_iso(p.paused_until), now)}"
+    if state == "error" and p.check_errors and not uncounted_failure(p):
+        return "Repository check found errors — see menu"
     if state == "error" and p.last_run is not None:
         return f"Last backup {p.last_run.outcome}: {short_reason(p.last_run)}"
     if not p.last_success:
@@ -177,3 +211,14 @@ def profile_tooltip(p: ProfileStatus, state: str, now: float) -> str:
     if state == "warning":
         return f"No backup for {age.removesuffix(' ago')}"
     return f"Last backup {age}"
+
+
+def added_or_found(record: RunRecord) -> str:
+    """A backup's data added; what a forget, prune or check found, in the same column."""
+    if record.kind == "forget" and record.snapshots_removed is not None:
+        return f"{record.snapshots_removed} removed, {record.snapshots_kept or 0} kept"
+    if record.kind == "prune" and record.bytes_freed is not None:
+        return f"{human_bytes(record.bytes_freed)} freed"
+    if record.kind == "check" and record.errors_found is not None:
+        return "no errors" if record.errors_found == 0 else f"{record.errors_found} errors"
+    return "-" if record.data_added is None else human_bytes(record.data_added)
