@@ -80,6 +80,25 @@ def _profile_lines(p: ProfileStatus, now: float) -> list[str]:
         lines.append(f"  {p.reason_text}")
     if p.next_backup_earliest and not p.running:
         lines.append(f"  earliest: {p.next_backup_earliest}")
+    lines.extend(_maintenance_lines(p))
+    return lines
+
+
+def _maintenance_lines(p: ProfileStatus) -> list[str]:
+    lines = []
+    if p.check_errors:
+        lines.append("REPOSITORY CHECK FOUND ERRORS: see the check's log (logs/restic-check.log)")
+    for kind in ("forget", "prune", "check"):
+        info = getattr(p.maintenance, kind)
+        if info.last is None and info.next_due is None:
+            continue
+        last = "never"
+        if info.last is not None:
+            last = f"{info.last.outcome} at {info.last.ended}"
+            if info.last.outcome != "success" and info.last.message:
+                last += f" ({info.last.message})"
+        due = f"; next due {info.next_due}" if info.next_due else ""
+        lines.append(f"Last {kind}: {last}{due}")
     return lines
 
 
