@@ -291,3 +291,65 @@ def test_dry_run_is_honoured_and_said(rig: Rig) -> None:
 
     record = History(rig.home.history_db).recent(1, kind="forget")[0]
     assert record.message is not None and "dry run: nothing removed" in record.message
+
+
+# --- mirrors -------------------------------------------------------------------------
+
+
+def mirrored(rig: Rig, **settings: object) -> None:
+    policy(rig, "default", forget_args=[], check_every_seconds=0, copy_to_profile="usb", **settings)
+    policy(rig, "usb", forget_args=[], check_every_seconds=0, min_idle_seconds=86400)
+
+
+def test_after_each_successful_backup_the_new_snapshots_go_to_the_mirror(rig: Rig) -> None:
+    mirrored(rig)
+    away_and_backed_up(rig)
+
+    assert rig.started()[-1] == ("usb", "copy")  # restic runs against the mirror's repository
+    env = rig.run.env
+    assert env["RESTIC_REPOSITORY"] == "/srv/repos/usb"
+    assert env["RESTIC_PASSWORD"] == "password-of-usb"
+    assert env["RESTIC_FROM_REPOSITORY"] == "/srv/repos/default"
+    assert env["RESTIC_FROM_PASSWORD"] == "password-of-default"
+    assert rig.run.argv[1:] == ("copy",)  # no location and no password on the command line
+    rig.finish(0, lines=["snapshot 7d06828b of [/data] at 2026-12-02", "snapshot ab44f444 saved"])
+
+    record = History(rig.home.history_db).recent(1, kind="copy")[0]
+    assert (record.profile, record.outcome, record.snapshots_copied) == ("default", "success", 1)
+    assert record.message == "Mirror usb up to date: 1 snapshots copied."
+    mirror = rig.of("default").mirror
+    assert mirror is not None and mirror.to == "usb" and mirror.behind is False
+    rig.advance(60)
+    assert [w for _, w in rig.started()].count("copy") == 1  # nothing new to copy
+
+
+def test_a_mirror_that_falls_behind_shows_like_a_stale_backup(rig: Rig) -> None:
+    mirrored(rig, no_backup_warning_seconds=DAY, min_seconds_between_backups=HOUR)
+    away_and_backed_up(rig)
+    rig.finish(1, lines=["Fatal: unable to open repository at /srv/repos/usb: no such host"])
+
+    rig.advance(HOUR)  # the copy keeps failing (with its backoff), the backups go on
+    for _ in range(30):
+        if rig.runner.current is None:
+            rig.advance(HOUR)
+            continue
+        run = rig.run
+        if run.argv[1] == "copy":
+            rig.finish(1, lines=["Fatal: unable to open repository: dial tcp: no such host"])
+        else:
+            rig.finish(0)
+    mirror = rig.of("default").mirror
+    assert mirror is not None and mirror.behind is True
+    assert mirror.message == "Mirror usb: never copied"
+    assert rig.of("default").warning is False  # the backups themselves are fine
+    assert rig.of("default").last_success is not None
+
+
+def test_a_mirror_that_names_no_usable_profile_is_said_and_backups_go_on(rig: Rig) -> None:
+    policy(rig, "default", forget_args=[], check_every_seconds=0, copy_to_profile="usbb")
+    away_and_backed_up(rig)
+
+    assert rig.runner.current is None  # no copy: there is no such mirror
+    warnings = rig.of("default").warnings
+    assert any("copy_to_profile 'usbb'" in w and "no such profile" in w for w in warnings)
+    assert str(rig.home.settings_json) in warnings[0]

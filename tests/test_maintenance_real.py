@@ -158,3 +158,32 @@ def test_a_backup_asked_for_during_a_prune_waits_for_it_and_then_runs(
     assert prune["ended"] > prune["started"], "the prune should have taken a while"
     no_two_at_once(runs)
     repo.run("check")
+
+
+def test_a_mirror_receives_the_new_snapshot_and_restores_identical(
+    home: Home, repo: Repo, sample: Path, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    mirror_path = tmp_path / "mirror"
+    usb_env = {"RESTIC_REPOSITORY": str(mirror_path), "RESTIC_PASSWORD": "another-passw0rd"}
+    mirror = Repo(mirror_path, "another-passw0rd", repo.exe, usb_env)
+    mirror.run("init")  # a repository of its own, with a password of its own
+    write_config(home, settings(repo, sample, forget_args=[], copy_to_profile="usb"), repo.env)
+    quiet = settings(repo, sample, forget_args=[], min_idle_seconds=10 * 86400)  # only a mirror
+    write_config(home.profile("usb"), quiet, usb_env)
+    daemon = start_daemon(home, tmp_path / "idle")
+    daemons.append(daemon)
+
+    assert cli(home, "backup", "--profile", "default").returncode == 0
+    daemon.set_idle(30)
+    wait_until(lambda: (runs := history(home, "--kind", "copy")) and runs[0]["ended"], 60)
+
+    copy = history(home, "--kind", "copy")[0]
+    assert (copy["outcome"], copy["snapshots_copied"]) == ("success", 1), copy
+    assert [s["tree"] for s in mirror.snapshots()] == [s["tree"] for s in repo.snapshots()]
+    target = tmp_path / "restore"
+    mirror.run("restore", "latest", "--target", str(target))
+    assert same_tree(sample, restored_path(target, sample))
+    log = (home.logs / "restic-copy.log").read_text()
+    assert "another-passw0rd" not in log and repo.password not in log
+    status = daemon.status()["profiles"][0]
+    assert status["mirror"]["to"] == "usb" and status["mirror"]["behind"] is False

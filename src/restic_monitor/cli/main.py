@@ -29,8 +29,6 @@ from restic_monitor.control import ControlError, NoAnswer
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_INTERRUPTED, EXIT_OK
 from restic_monitor.paths import resolve_home
 
-KINDS = ("backup", "unlock", "forget", "prune", "check")
-
 
 def _profile_option(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--profile", metavar="NAME", help=what)
@@ -155,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("history", help="recent runs (backups and maintenance)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=_positive_int, default=20, metavar="N")
-    p.add_argument("--kind", choices=KINDS, help="only jobs of this kind")
+    from restic_monitor.jobs.kinds import KINDS
+
+    p.add_argument("--kind", choices=list(KINDS), help="only jobs of this kind")
     _profile_option(p, "only this profile's runs")
     p.set_defaults(func=cmd_history)
 

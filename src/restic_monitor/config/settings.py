@@ -166,6 +166,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
         command="check",
     ),
     SettingSpec(
+        "copy_to_profile",
+        "profile",
+        "",
+        "A mirror: the name of another profile whose repository receives this profile's new "
+        "snapshots (restic copy). Empty: no mirror.",
+    ),
+    SettingSpec(
+        "copy_every_seconds",
+        "seconds",
+        0,
+        "How often the mirror is brought up to date, when you are away; 0: after each "
+        "successful backup.",
+    ),
+    SettingSpec(
         "notify_success",
         "bool",
         False,
@@ -198,6 +212,8 @@ class Settings:
     prune_args: tuple[str, ...] = ()
     check_every_seconds: float = 604800
     check_args: tuple[str, ...] = ("--read-data-subset", "2%")
+    copy_to_profile: str = ""
+    copy_every_seconds: float = 0
 
     def resolve_restic(self) -> str | None:
         """The restic executable's full path, or None when it cannot be found."""
@@ -247,6 +263,17 @@ def _check(spec: SettingSpec, value: Any) -> str | None:
         if bad:
             return (
                 f"expected every item to be a string; item {bad[0]} is {describe(value[bad[0]])}."
+            )
+        return None
+    if spec.kind == "profile":
+        from restic_monitor.paths import DEFAULT_PROFILE, valid_profile_name
+
+        if not isinstance(value, str):
+            return f"expected a profile's name (a string), got {describe(value)}."
+        if value and value != DEFAULT_PROFILE and not valid_profile_name(value):
+            return (
+                f"{value!r} cannot be a profile's name (1 to 32 of a-z, 0-9, _ and -, "
+                "starting with a letter or digit)."
             )
         return None
     if spec.kind == "options":

@@ -58,6 +58,15 @@ class Dispatcher:
                 job = Job(UNLOCK.name, profile.name, "before_backup")
             self.start(job, profile, now)
 
+    def _peer(self, job: Job, profile: ProfileRuntime) -> dict[str, Any]:
+        """A copy job's mirror: the profile ``copy_to_profile`` names, when usable."""
+        if job.kind != "copy" or profile.settings is None:
+            return {}
+        mirror = self.engine.profiles.get(profile.settings.copy_to_profile)
+        if mirror is None or mirror is profile or mirror.config is None:
+            return {}
+        return {"peer": mirror.paths, "peer_config": mirror.config}
+
     def start(self, job: Job, profile: ProfileRuntime, now: float) -> None:
         kind = KINDS[job.kind]
         assert profile.config is not None
@@ -78,6 +87,7 @@ class Dispatcher:
                 if other is not profile and other.config is not None
                 for value in other.config.env.secrets()
             ),
+            **self._peer(job, profile),
         )
         try:
             plan = kind.plan(context)

@@ -16,9 +16,15 @@ from restic_monitor.engine.queue import Job
 from restic_monitor.jobs.backup import IDLE
 from restic_monitor.jobs.kinds import MAINTENANCE
 from restic_monitor.policy.backup import Facts
-from restic_monitor.policy.maintenance import decide_maintenance
+from restic_monitor.policy.maintenance import Due, decide_maintenance
 
 log = logging.getLogger(__name__)
+
+
+def _mirror_usable(engine: EngineParts, profile: ProfileRuntime) -> bool:
+    name = profile.settings.copy_to_profile if profile.settings is not None else ""
+    mirror = engine.profiles.get(name)
+    return mirror is not None and mirror is not profile and mirror.config is not None
 
 
 def plan_maintenance(engine: EngineParts, profile: ProfileRuntime, facts: Facts) -> list[float]:
@@ -33,6 +39,8 @@ def plan_maintenance(engine: EngineParts, profile: ProfileRuntime, facts: Facts)
         running = current is not None and current.profile == profile.name and current.kind == kind
         queued = engine.queue.find(kind, profile.name)
         due = decide_maintenance(kind, settings, facts, profile.kind_facts(kind, running))
+        if kind == "copy" and not _mirror_usable(engine, profile):
+            due = Due(False, None, None)  # status names the problem; backups go on
         if queued is not None and queued.trigger == IDLE and not due.start:
             log.info("profile %s: the queued %s is no longer due; dropped", profile.name, kind)
             engine.queue.drop(lambda j, q=queued: j is q)  # type: ignore[misc]

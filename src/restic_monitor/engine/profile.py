@@ -161,6 +161,7 @@ class ProfileRuntime:
             last_ended=finished.ended if finished else None,
             failures=consecutive_failures(records),
             busy=busy,
+            since=self.last_success,
         )
 
     def history_start(self, started: float, trigger: str, kind: str) -> int:

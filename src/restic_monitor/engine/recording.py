@@ -18,7 +18,7 @@ from restic_monitor.engine.queue import Cancelled, Job
 from restic_monitor.humanize import human_duration
 from restic_monitor.isotime import to_iso
 from restic_monitor.jobs.backup import IDLE, OVERDUE
-from restic_monitor.jobs.base import LOCKS_UNLOCK_LATER, LOCKS_UNLOCK_NOW, Verdict
+from restic_monitor.jobs.base import LOCKS_CLEAN, LOCKS_UNLOCK_LATER, LOCKS_UNLOCK_NOW, Verdict
 from restic_monitor.jobs.check import CHECK, CHECK_ERRORS
 from restic_monitor.jobs.kinds import KINDS
 from restic_monitor.jobs.unlock import UNLOCK
@@ -110,6 +110,8 @@ class Recorder:
                 verdict.message,
                 tail,
             )
+        if job.kind == "copy" and verdict.locks != LOCKS_CLEAN:
+            self._mirror_may_be_locked(profile)
         if verdict.locks == LOCKS_UNLOCK_NOW:
             profile.set_unlock_needed(True)
             if engine.queue.find(UNLOCK.name, profile.name) is None:
@@ -172,6 +174,13 @@ class Recorder:
                 "true to count such runs as successful.",
                 profile.paths.last_log,
             )
+
+    def _mirror_may_be_locked(self, profile: ProfileRuntime) -> None:
+        """A copy that did not end cleanly may leave a lock in the mirror too."""
+        name = profile.settings.copy_to_profile if profile.settings else ""
+        mirror = self.engine.profiles.get(name)
+        if mirror is not None and mirror is not profile:
+            mirror.set_unlock_needed(True)
 
     def _maintenance_ended(self, job: Job, profile: ProfileRuntime, verdict: Verdict) -> bool:
         """Log a forget, prune or check; True when a check has just found damage."""

@@ -7,8 +7,9 @@ from any thread without locks (the view is replaced whole, never changed).
 from __future__ import annotations
 
 from restic_monitor.engine.parts import EngineParts
+from restic_monitor.engine.profile import ProfileRuntime
 from restic_monitor.jobs.kinds import MAINTENANCE
-from restic_monitor.state.history import last_finished
+from restic_monitor.state.history import RunRecord, last_finished
 from restic_monitor.status.build import FALLBACK_SETTINGS, EngineView, JobView, ProfileView
 from restic_monitor.status.model import QueuedJob
 
@@ -22,6 +23,9 @@ def engine_view(engine: EngineParts, now: float, mono: float) -> EngineView:
         warnings = list(profile.env_warnings)
         if profile.log_problem:
             warnings.append(profile.log_problem)
+        mirror_problem = _mirror_problem(engine, profile)
+        if mirror_problem is not None:
+            warnings.append(mirror_problem)
         profiles.append(
             ProfileView(
                 name=profile.name,
@@ -43,6 +47,7 @@ def engine_view(engine: EngineParts, now: float, mono: float) -> EngineView:
                     for kind in MAINTENANCE
                 },
                 check_errors=profile.state.check_errors,
+                mirror_last_success=_last_success_of(profile.kind_records.get("copy", [])),
             )
         )
     current = engine.queue.current
@@ -66,6 +71,27 @@ def engine_view(engine: EngineParts, now: float, mono: float) -> EngineView:
         idle=engine.last_idle,
         idle_source=engine.idle_source.name,
     )
+
+
+def _last_success_of(records: list[RunRecord]) -> float | None:
+    return next((r.ended for r in records if r.counted_success and r.ended is not None), None)
+
+
+def _mirror_problem(engine: EngineParts, profile: ProfileRuntime) -> str | None:
+    """copy_to_profile naming no usable profile: said, and no copy runs (backups go on)."""
+    settings = profile.settings
+    if settings is None or not settings.copy_to_profile:
+        return None
+    name = settings.copy_to_profile
+    where = f"copy_to_profile {name!r} ({profile.paths.settings_json})"
+    if name == profile.name:
+        return f"{where}: a profile cannot be its own mirror"
+    mirror = engine.profiles.get(name)
+    if mirror is None:
+        return f"{where}: no such profile; the profiles are: {', '.join(engine.profiles)}"
+    if mirror.config is None:
+        return f"{where}: that profile's configuration is invalid, so nothing is copied"
+    return None
 
 
 def _warnings(engine: EngineParts) -> list[str]:

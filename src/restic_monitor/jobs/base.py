@@ -36,6 +36,9 @@ class JobContext:
     shutting_down: bool = False
     #: Every other profile's secrets: masked in this run's output as well.
     also_mask: tuple[str, ...] = ()
+    #: The mirror of a copy job (copy_to_profile): its folder and its configuration.
+    peer: ProfileFiles | None = None
+    peer_config: Config | None = None
 
 
 @dataclass(frozen=True)

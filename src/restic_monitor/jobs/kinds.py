@@ -5,10 +5,14 @@ from __future__ import annotations
 from restic_monitor.jobs.backup import BACKUP
 from restic_monitor.jobs.base import JobKind
 from restic_monitor.jobs.check import CHECK
+from restic_monitor.jobs.copy import COPY
 from restic_monitor.jobs.forget import FORGET
 from restic_monitor.jobs.prune import PRUNE
 from restic_monitor.jobs.unlock import UNLOCK
 
-KINDS: dict[str, JobKind] = {kind.name: kind for kind in (BACKUP, UNLOCK, FORGET, PRUNE, CHECK)}
-#: The kinds that keep a repository healthy, in the order they run when due together.
-MAINTENANCE = (FORGET.name, PRUNE.name, CHECK.name)
+KINDS: dict[str, JobKind] = {
+    kind.name: kind for kind in (BACKUP, UNLOCK, FORGET, PRUNE, CHECK, COPY)
+}
+#: The kinds that keep a repository healthy, in the order they run when due together:
+#: the mirror gets the new snapshot first, then the retention policy and the rest.
+MAINTENANCE = (COPY.name, FORGET.name, PRUNE.name, CHECK.name)

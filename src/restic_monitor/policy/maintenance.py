@@ -35,6 +35,8 @@ class KindFacts:
     failures: int = 0
     #: A job of this kind for the profile runs or waits in the queue.
     busy: bool = False
+    #: copy: when the profile's last successful backup ended (what the mirror lacks).
+    since: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ def interval(kind: str, settings: Settings) -> float:
         return settings.prune_every_seconds if settings.forget_args else 0.0
     if kind == "check":
         return settings.check_every_seconds
+    if kind == "copy":
+        return settings.copy_every_seconds if settings.copy_to_profile else 0.0
     raise ValueError(kind)
 
 
@@ -64,7 +68,11 @@ def backoff(failures: int) -> float:
 
 
 def next_due(kind: str, settings: Settings, last: KindFacts, now: float) -> float | None:
+    """When ``kind`` is next due; None: off, or (a mirror kept after each backup) when
+    there is no newer backup to copy."""
     every = interval(kind, settings)
+    if kind == "copy" and settings.copy_to_profile and every <= 0:
+        return _after_each_backup(last, now)
     if every <= 0:
         return None
     if last.last_started is None:
@@ -74,6 +82,17 @@ def next_due(kind: str, settings: Settings, last: KindFacts, now: float) -> floa
         ended = min(max(last.last_ended or started, started), now)
         return ended + min(backoff(last.failures), every)
     return started + every
+
+
+def _after_each_backup(last: KindFacts, now: float) -> float | None:
+    if last.since is None:
+        return None  # no backup yet: nothing to copy
+    if last.failures > 0:
+        ended = min(max(last.last_ended or now, 0.0), now)
+        return ended + backoff(last.failures)
+    if last.last_started is None or last.since > last.last_started:
+        return now
+    return None
 
 
 def decide_maintenance(kind: str, settings: Settings, facts: Facts, last: KindFacts) -> Due:

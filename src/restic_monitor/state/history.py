@@ -57,6 +57,7 @@ class RunRecord:
     bytes_freed: int | None = None
     packs_removed: int | None = None
     errors_found: int | None = None
+    snapshots_copied: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -93,6 +94,7 @@ _COLUMNS = [
     ("bytes_freed", "INTEGER"),
     ("packs_removed", "INTEGER"),
     ("errors_found", "INTEGER"),
+    ("snapshots_copied", "INTEGER"),
 ]
 _NAMES = [name for name, _ in _COLUMNS]
 

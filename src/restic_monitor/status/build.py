@@ -24,6 +24,7 @@ from restic_monitor.status.model import (
     CurrentRun,
     MaintenanceKindStatus,
     MaintenanceStatus,
+    MirrorStatus,
     ProfileStatus,
     ProgressInfo,
     QueuedJob,
@@ -55,6 +56,8 @@ class ProfileView:
     #: Per maintenance kind: its last finished run and when it is next due.
     maintenance: dict[str, tuple[RunRecord | None, float | None]] = field(default_factory=dict)
     check_errors: bool = False
+    #: The mirror (copy_to_profile) and when a copy into it last succeeded.
+    mirror_last_success: float | None = None
 
 
 @dataclass(frozen=True)
@@ -238,10 +241,31 @@ def _profile_status(
         hold_until=iso_or_none(p.hold_until),
         warnings=list(p.warnings),
         maintenance=MaintenanceStatus(
-            **{kind: _maintenance_kind(p, kind) for kind in ("forget", "prune", "check")}
+            **{kind: _maintenance_kind(p, kind) for kind in ("forget", "prune", "check", "copy")}
         ),
         check_errors=p.check_errors,
+        mirror=_mirror(p, now),
     )
+
+
+def _mirror(p: ProfileView, now: float) -> MirrorStatus | None:
+    """A mirror falls behind like a backup goes stale: no copy of a newer backup for longer
+    than no_backup_warning_seconds."""
+    if p.settings is None or not p.settings.copy_to_profile:
+        return None
+    copied = p.mirror_last_success
+    lacking = p.last_success is not None and (copied is None or p.last_success > copied)
+    limit = p.settings.no_backup_warning_seconds
+    behind = lacking and (copied is None or now - copied > limit)
+    to = p.settings.copy_to_profile
+    message = None
+    if behind:
+        message = (
+            f"Mirror {to}: never copied"
+            if copied is None
+            else f"Mirror {to}: no copy for {human_duration(now - copied)}"
+        )
+    return MirrorStatus(to=to, last_success=iso_or_none(copied), behind=behind, message=message)
 
 
 def _maintenance_kind(p: ProfileView, kind: str) -> MaintenanceKindStatus:

@@ -65,6 +65,7 @@ def status_from_files(home: Home, now: float | None = None, only: str | None = N
             )
             decision = decide(settings, facts)
         maintenance = {}
+        mirror_copied = None
         for kind in MAINTENANCE:
             runs = history.recent(10, kind=kind, profile=name) if history is not None else []
             due = None
@@ -76,6 +77,10 @@ def status_from_files(home: Home, now: float | None = None, only: str | None = N
                 )
                 due = next_due(kind, settings, last, now)
             maintenance[kind] = (last_finished(runs), due)
+            if kind == "copy":
+                mirror_copied = next(
+                    (r.ended for r in runs if r.counted_success and r.ended is not None), None
+                )
         views.append(
             ProfileView(
                 name=name,
@@ -89,6 +94,7 @@ def status_from_files(home: Home, now: float | None = None, only: str | None = N
                 warnings=env_permission_warnings(paths),
                 maintenance=maintenance,
                 check_errors=engine_state.check_errors,
+                mirror_last_success=mirror_copied,
             )
         )
     view = EngineView(

@@ -88,6 +88,8 @@ class RunInfo:
     bytes_freed: int | None = None
     packs_removed: int | None = None
     errors_found: int | None = None
+    #: copy: the snapshots copied into the mirror.
+    snapshots_copied: int | None = None
 
     @classmethod
     def of(cls, record: RunRecord) -> RunInfo:
@@ -114,6 +116,7 @@ class RunInfo:
             bytes_freed=record.bytes_freed,
             packs_removed=record.packs_removed,
             errors_found=record.errors_found,
+            snapshots_copied=record.snapshots_copied,
         )
 
 
@@ -143,12 +146,25 @@ class MaintenanceStatus:
     forget: MaintenanceKindStatus
     prune: MaintenanceKindStatus
     check: MaintenanceKindStatus
+    #: Bringing the mirror (copy_to_profile) up to date.
+    copy: MaintenanceKindStatus = MaintenanceKindStatus(last=None, next_due=None)
 
     @classmethod
     def none(cls) -> MaintenanceStatus:
         """Nothing run, nothing due (a profile without a configuration)."""
         off = MaintenanceKindStatus(last=None, next_due=None)
-        return cls(forget=off, prune=off, check=off)
+        return cls(forget=off, prune=off, check=off, copy=off)
+
+
+@dataclass(frozen=True)
+class MirrorStatus:
+    """A profile's mirror: where its snapshots are copied, and whether it keeps up."""
+
+    to: str
+    last_success: str | None
+    #: No successful copy for longer than no_backup_warning_seconds since a newer backup.
+    behind: bool
+    message: str | None
 
 
 @dataclass(frozen=True)
@@ -180,6 +196,7 @@ class ProfileStatus:
     maintenance: MaintenanceStatus = field(default_factory=MaintenanceStatus.none)
     #: The last repository check found errors (red until a later check succeeds).
     check_errors: bool = False
+    mirror: MirrorStatus | None = None
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,9 @@ def _maintenance_lines(p: ProfileStatus) -> list[str]:
     lines = []
     if p.check_errors:
         lines.append("REPOSITORY CHECK FOUND ERRORS: see the check's log (logs/restic-check.log)")
-    for kind in ("forget", "prune", "check"):
+    if p.mirror is not None and p.mirror.behind:
+        lines.append(f"WARNING: {p.mirror.message}")
+    for kind in ("copy", "forget", "prune", "check"):
         info = getattr(p.maintenance, kind)
         if info.last is None and info.next_due is None:
             continue

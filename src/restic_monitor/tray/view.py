@@ -147,7 +147,7 @@ def profile_state(p: ProfileStatus) -> IconState:
         return IconState.PAUSED
     if uncounted_failure(p) or p.check_errors:
         return IconState.ERROR
-    if p.warning:
+    if p.warning or (p.mirror is not None and p.mirror.behind):
         return IconState.WARNING
     return IconState.OK
 

@@ -162,18 +162,20 @@ def status_lines(
 def maintenance_lines(p: ProfileStatus, now: float) -> list[str]:
     """The repository's health: the last check, a failed forget or prune, what is next."""
     lines = []
+    if p.mirror is not None and p.mirror.behind and p.mirror.message:
+        lines.append(f"⚠ {p.mirror.message}")
     check = p.maintenance.check.last
     if p.check_errors:
         lines.append(CHECK_ERRORS_LINE)
     elif check is not None and check.ended is not None and check.counted_success:
         lines.append(f"Last check: {ago(now - parse_iso(check.ended))}, no errors")
-    for kind in ("forget", "prune"):
+    for kind in ("copy", "forget", "prune"):
         last = getattr(p.maintenance, kind).last
         if last is not None and not last.counted_success and last.outcome != "interrupted":
             lines.append(f"Last {kind} {last.outcome}: {short_reason(last)}")
     due = [
         (parse_iso(info.next_due), kind)
-        for kind in ("forget", "prune", "check")
+        for kind in ("copy", "forget", "prune", "check")
         if (info := getattr(p.maintenance, kind)).next_due is not None
     ]
     if due:
@@ -208,6 +210,8 @@ def profile_tooltip(p: ProfileStatus, state: str, now: float) -> str:
     if not p.last_success:
         return "No backup yet"
     age = ago(now - parse_iso(p.last_success))
+    if state == "warning" and not p.warning and p.mirror is not None and p.mirror.message:
+        return p.mirror.message
     if state == "warning":
         return f"No backup for {age.removesuffix(' ago')}"
     return f"Last backup {age}"
