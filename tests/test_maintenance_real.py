@@ -114,7 +114,7 @@ def test_a_damaged_pack_fails_the_scheduled_check_and_check_full_with_a_red_stat
     daemon = start_daemon(home, tmp_path / "idle")
     daemons.append(daemon)
     daemon.set_idle(30)
-    wait_until(lambda: history(home, "--kind", "check"), timeout=60)
+    wait_until(lambda: (runs := history(home, "--kind", "check")) and runs[0]["ended"], 60)
     check = history(home, "--kind", "check")[0]
     assert (check["outcome"], check["reason"]) == ("failed", "check_errors")
     assert check["errors_found"] and check["errors_found"] >= 1
