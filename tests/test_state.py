@@ -700,3 +700,20 @@ def test_a_current_history_that_cannot_be_written_can_still_be_read(tmp_path: Pa
     finally:
         tmp_path.chmod(0o755)
         db.chmod(0o644)
+
+
+def test_a_history_missing_a_column_gains_it_whatever_version_it_claims(tmp_path: Path) -> None:
+    """A database that says it is current but lacks a column (an interrupted migration, a
+    development build) is completed, never left failing every read."""
+    import sqlite3
+
+    db = tmp_path / "history.sqlite3"
+    _first_release_db(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 3")
+    conn.close()
+
+    records = History(db).recent(10)
+
+    assert len(records) == 3 and records[0].snapshots_copied is None
+    assert History(db).problem is None

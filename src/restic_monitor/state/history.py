@@ -144,9 +144,9 @@ class History:
         conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
             (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version >= SCHEMA_VERSION:  # current: nothing to write (a read-only copy works)
-                conn.execute("SELECT count(*) FROM runs").fetchone()
-                return
+            present = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+            if version >= SCHEMA_VERSION and present >= set(_NAMES):
+                return  # current: nothing to write (a read-only copy works)
             # One write transaction for creation and migration: two processes opening an
             # old database at once (the monitor and a `status`) take turns, and the
             # second finds the work done.
@@ -171,15 +171,15 @@ class History:
         the caller's transaction: the migration happens whole or not at all.
         """
         (version,) = conn.execute("PRAGMA user_version").fetchone()
-        if version >= SCHEMA_VERSION:
-            return
         present = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+        if version >= SCHEMA_VERSION and present >= set(_NAMES):
+            return
         for name, decl in _COLUMNS:
             if name not in present:
                 conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {decl}")
                 log.info("history: added column %s (a database of an earlier release)", name)
         conn.execute("CREATE INDEX IF NOT EXISTS runs_profile_kind ON runs(profile, kind, id)")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute(f"PRAGMA user_version = {max(version, SCHEMA_VERSION)}")
 
     def _move_aside(self, exc: BaseException) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"

@@ -20,6 +20,7 @@ MAINTENANCE_WORDS = {
     "forget": "Applying the retention policy (restic forget)…",
     "prune": "Freeing unused space (restic prune)…",
     "check": "Checking the repository (restic check)…",
+    "copy": "Copying new snapshots to the mirror (restic copy)…",
 }
 CHECK_ERRORS_LINE = "⚠ Repository check found errors — see the check's log"
 
