@@ -1,0 +1,1 @@
+"""restic-monitor's benchmarks: ``uv run python benchmarks/run.py --help``."""
