@@ -3,7 +3,8 @@
     uv run python benchmarks/run.py                 # everything (about 15 minutes)
     uv run python benchmarks/run.py --quick         # a short smoke run (figures not comparable)
     uv run python benchmarks/run.py --only status   # one benchmark: idle, step, startup,
-                                                    # status, pipeline, overhead, reaction
+                                                    # status, pipeline, overhead, reaction,
+                                                    # prune
 
 Writes docs/benchmarks.md (or --out) with every figure, the command that produced it, the
 machine, and the comparison taken in the same run: the project and its reference (the bare
@@ -13,7 +14,7 @@ figures Xvfb, trayer and xdotool, and sway and wtype for the Wayland one, as the
 
 The benchmarks live in benchmarks/*.py: common (measuring, homes, alternation, the report),
 idle, engine_step, startup (start-up and the status round trip), throughput (the output
-pipeline and the wrapper overhead) and reaction.
+pipeline and the wrapper overhead), reaction and maintenance (a prune).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import Result, machine, render  # noqa: E402
 
-BENCHMARKS = ["idle", "step", "startup", "status", "pipeline", "overhead", "reaction"]
+BENCHMARKS = ["idle", "step", "startup", "status", "pipeline", "overhead", "reaction", "prune"]
 
 
 def run_one(name: str, work: Path, quick: bool, baseline: str | None) -> Result:
@@ -76,6 +77,10 @@ def run_one(name: str, work: Path, quick: bool, baseline: str | None) -> Result:
             100_000_000 if quick else 1_000_000_000,
             1 if quick else 3,
         )
+    if name == "prune":
+        from benchmarks.maintenance import bench_prune
+
+        return bench_prune(work, 2 if quick else 7)
     from benchmarks.reaction import bench_reaction
 
     return bench_reaction(work, 2 if quick else 5)

@@ -1,4 +1,4 @@
-"""The commands that act on backups: status, stop, pause, resume, reload, history.
+"""The commands that act on backups: stop, pause, resume, reload, history.
 
 Each talks to the running instance when there is one, and otherwise acts on
 the files of the home directly.
@@ -20,25 +20,9 @@ from restic_monitor.isotime import to_iso
 from restic_monitor.paths import Home
 from restic_monitor.state import files as state_files
 from restic_monitor.state.history import History
-from restic_monitor.status.files import status_from_files
-from restic_monitor.status.model import RunInfo, Status, to_json
-from restic_monitor.status.text import format_status
+from restic_monitor.status.model import RunInfo, to_json
 
 DEFAULT_PAUSE = 28800.0
-
-
-def cmd_status(args: argparse.Namespace, home: Home) -> int:
-    profile = chosen_profile(args, home)
-    client = instance(home)
-    if client is not None:
-        status = Status.from_json(call(client, "status", {"profile": profile}))
-    else:
-        status = status_from_files(home, only=profile)
-    if args.json:
-        print(json.dumps(status.to_json(), indent=2))
-    else:
-        print(format_status(status))
-    return EXIT_USAGE if status.any_config_error else EXIT_OK
 
 
 def cmd_stop(args: argparse.Namespace, home: Home) -> int:

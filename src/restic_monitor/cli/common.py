@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from restic_monitor.config.files import ConfigError
-from restic_monitor.config.profile import Config, load_config
 from restic_monitor.control import ControlClient, ControlError, NoAnswer, NoInstance, connect
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_USAGE
 from restic_monitor.instance import InstanceLock, already_running_message
 from restic_monitor.paths import DEFAULT_PROFILE, Home, ProfileFiles
 from restic_monitor.status.model import ProgressInfo
+
+if TYPE_CHECKING:
+    from restic_monitor.config.profile import Config
 
 
 class CliError(Exception):
@@ -93,6 +94,9 @@ def one_profile(args: argparse.Namespace, home: Home, what: str) -> ProfileFiles
 
 
 def load_config_or_fail(paths: ProfileFiles) -> Config:
+    from restic_monitor.config.files import ConfigError
+    from restic_monitor.config.profile import load_config
+
     try:
         return load_config(paths)
     except ConfigError as exc:

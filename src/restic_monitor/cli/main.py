@@ -4,30 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from restic_monitor import __version__
-from restic_monitor.cli.commands import (
-    cmd_history,
-    cmd_pause,
-    cmd_reload,
-    cmd_resume,
-    cmd_status,
-    cmd_stop,
-)
 from restic_monitor.cli.common import CliError
-from restic_monitor.cli.jobs import cmd_backup, cmd_forget, cmd_prune
-from restic_monitor.cli.setup import (
-    cmd_check,
-    cmd_init,
-    cmd_install,
-    cmd_secret,
-    cmd_uninstall,
-)
-from restic_monitor.cli.tools import cmd_demo, cmd_idle, cmd_restic, cmd_run, cmd_shell
 from restic_monitor.control import ControlError, NoAnswer
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_INTERRUPTED, EXIT_OK
-from restic_monitor.paths import resolve_home
+from restic_monitor.jobs.names import JOB_KINDS
+from restic_monitor.paths import Home, resolve_home
+
+#: Each command's module is imported when it runs: `status` asking a running instance
+#: must not pay for the engine, the configuration loader or sqlite.
+CommandFunc = Callable[[argparse.Namespace, Home], int]
+
+
+def _command(spec: str) -> CommandFunc:
+    import importlib
+
+    module, name = spec.split(":")
+    func: CommandFunc = getattr(importlib.import_module(f"restic_monitor.cli.{module}"), name)
+    return func
 
 
 def _profile_option(p: argparse.ArgumentParser, what: str) -> None:
@@ -65,22 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the monitor (default command)")
     p.add_argument("--headless", action="store_true", help="no tray icon")
     idle_option(p)
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func="tools:cmd_run")
 
     p = sub.add_parser("status", help="show the backup status")
     p.add_argument("--json", action="store_true")
     _profile_option(p, "only this profile (default: all)")
-    p.set_defaults(func=cmd_status)
+    p.set_defaults(func="status:cmd_status")
 
     p = sub.add_parser("backup", help="back up now and wait for the outcome")
     p.add_argument("--no-wait", action="store_true", help="return once the backup has started")
     _profile_option(p, "back up this profile (default: every profile in turn)")
-    p.set_defaults(func=cmd_backup)
+    p.set_defaults(func="jobs:cmd_backup")
 
     p = sub.add_parser("stop", help="stop the running backup gracefully")
     p.add_argument("--queued", action="store_true", help="only drop the jobs waiting in the queue")
     _profile_option(p, "only this profile's jobs (default: all)")
-    p.set_defaults(func=cmd_stop)
+    p.set_defaults(func="commands:cmd_stop")
 
     p = sub.add_parser("pause", help="pause automatic backups")
     p.add_argument(
@@ -90,15 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="e.g. 30m, 8h, 2d (default: pause_seconds)",
     )
     _profile_option(p, "pause this profile (default: all)")
-    p.set_defaults(func=cmd_pause)
+    p.set_defaults(func="commands:cmd_pause")
 
     p = sub.add_parser("resume", help="end a pause")
     _profile_option(p, "resume this profile (default: all)")
-    p.set_defaults(func=cmd_resume)
+    p.set_defaults(func="commands:cmd_resume")
 
     p = sub.add_parser("reload", help="re-read settings.json and env.json")
     _profile_option(p, "only this profile (default: all)")
-    p.set_defaults(func=cmd_reload)
+    p.set_defaults(func="commands:cmd_reload")
 
     p = sub.add_parser("check", help="check configuration, restic and the repository")
     idle_option(p)
@@ -109,66 +105,64 @@ def build_parser() -> argparse.ArgumentParser:
         help="run restic check with check_args as a job, and wait for its outcome",
     )
     p.add_argument("--no-wait", action="store_true", help="with --full: return once queued")
-    p.set_defaults(func=cmd_check)
+    p.set_defaults(func="setup:cmd_check")
 
     p = sub.add_parser("forget", help="apply the retention policy (forget_args) now")
     p.add_argument("--no-wait", action="store_true", help="return once the job is queued")
     _profile_option(p, "this profile only (default: every profile with a policy)")
-    p.set_defaults(func=cmd_forget)
+    p.set_defaults(func="jobs:cmd_forget")
 
     p = sub.add_parser("prune", help="free unused space in the repository now")
     p.add_argument("--no-wait", action="store_true", help="return once the job is queued")
     _profile_option(p, "this profile only (default: every profile in turn)")
-    p.set_defaults(func=cmd_prune)
+    p.set_defaults(func="jobs:cmd_prune")
 
     p = sub.add_parser("init", help="write example settings.json and env.json")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     _profile_option(p, "write them for a new profile, in profiles/NAME/ (default: default)")
-    p.set_defaults(func=cmd_init)
+    p.set_defaults(func="setup:cmd_init")
 
     p = sub.add_parser("install", help="start restic-monitor at login")
     p.add_argument(
         "--headless", action="store_true", help="as a background service without a tray (Linux)"
     )
     p.add_argument("--dry-run", action="store_true", help="print what would be written and run")
-    p.set_defaults(func=cmd_install)
+    p.set_defaults(func="setup:cmd_install")
 
     p = sub.add_parser("uninstall", help="stop starting at login (keeps configuration and data)")
     p.add_argument("--dry-run", action="store_true", help="print what would be removed and run")
-    p.set_defaults(func=cmd_uninstall)
+    p.set_defaults(func="setup:cmd_uninstall")
 
     p = sub.add_parser("secret", help="store a secret in the system keyring for env.json")
     p.add_argument("action", choices=["set", "delete"])
     p.add_argument("name", help='the entry\'s name, used in env.json as {"keyring": "NAME"}')
-    p.set_defaults(func=cmd_secret)
+    p.set_defaults(func="setup:cmd_secret")
 
     p = sub.add_parser("shell", help="a shell with the restic environment, for restores")
     _profile_option(p, "this profile's environment (default: default)")
-    p.set_defaults(func=cmd_shell)
+    p.set_defaults(func="tools:cmd_shell")
 
     p = sub.add_parser("restic", help="run restic with the configured environment", add_help=False)
     p.add_argument("restic_args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_restic)
+    p.set_defaults(func="tools:cmd_restic")
 
     p = sub.add_parser("history", help="recent runs (backups and maintenance)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=_positive_int, default=20, metavar="N")
-    from restic_monitor.jobs.kinds import KINDS
-
-    p.add_argument("--kind", choices=list(KINDS), help="only jobs of this kind")
+    p.add_argument("--kind", choices=JOB_KINDS, help="only jobs of this kind")
     _profile_option(p, "only this profile's runs")
-    p.set_defaults(func=cmd_history)
+    p.set_defaults(func="commands:cmd_history")
 
     p = sub.add_parser("idle", help="print the current idle time and its source")
     p.add_argument("--json", action="store_true")
     idle_option(p)
-    p.set_defaults(func=cmd_idle)
+    p.set_defaults(func="tools:cmd_idle")
 
     p = sub.add_parser("demo", help="a self-contained demonstration with a real repository")
     p.add_argument("--once", action="store_true", help="exit after the first backup")
     p.add_argument("--headless", action="store_true", help="no tray icon")
     p.add_argument("--keep", action="store_true", help="keep the temporary home afterwards")
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(func="tools:cmd_demo")
     return parser
 
 
@@ -216,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.restic_args = passthrough
     home = resolve_home(args.home)
     try:
-        code: int = args.func(args, home)
+        code: int = _command(args.func)(args, home)
         return code
     except CliError as exc:
         print(f"restic-monitor: {exc}", file=sys.stderr)

@@ -13,11 +13,13 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from restic_monitor.isotime import iso_or_none, to_iso
-from restic_monitor.restic.output import Progress
-from restic_monitor.state.history import RunRecord
+
+if TYPE_CHECKING:  # (not imported at run time: `status` through an instance stays light)
+    from restic_monitor.restic.output import Progress
+    from restic_monitor.state.history import RunRecord
 
 T = TypeVar("T")
 
@@ -49,6 +51,8 @@ class ProgressInfo:
         )
 
     def progress(self) -> Progress:
+        from restic_monitor.restic.output import Progress
+
         return Progress(
             fraction=self.fraction,
             files_done=self.files_done,
