@@ -605,3 +605,16 @@ def test_status_without_an_instance_does_not_ask_the_keyring(
     assert json.loads(status.stdout)["config_error"] is None
     assert checked.returncode == 2  # check does look, and says what is missing
     assert "no-such-entry-here" in checked.stdout + checked.stderr
+
+
+def test_history_json_is_written_as_it_is_read_in_the_same_form_as_before(
+    home: Home, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json as json_module
+
+    from restic_monitor.cli.commands import _json_array
+
+    items = [{"id": i, "kind": "backup", "nested": {"a": [1, 2]}} for i in range(3)]
+    for chosen in (items, []):
+        _json_array(iter(chosen))
+        assert capsys.readouterr().out == json_module.dumps(chosen, indent=2) + "\n"

@@ -7,8 +7,12 @@ the files of the home directly.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import sys
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from restic_monitor.cli.common import CliError, call, chosen_profile, instance
 from restic_monitor.config.files import ConfigError
@@ -113,18 +117,18 @@ def cmd_reload(args: argparse.Namespace, home: Home) -> int:
 
 def cmd_history(args: argparse.Namespace, home: Home) -> int:
     profile = chosen_profile(args, home)
-    records = []
-    if home.history_db.exists():
-        records = History(home.history_db).recent(args.limit, kind=args.kind, profile=profile)
+    history = History(home.history_db) if home.history_db.exists() else None
+    records = history.stream(args.limit, kind=args.kind, profile=profile) if history else iter(())
     if args.json:
-        print(json.dumps([to_json(RunInfo.of(r)) for r in records], indent=2))
+        _json_array(to_json(RunInfo.of(r)) for r in records)
         return EXIT_OK
-    if not records:
+    first = next(records, None)
+    if first is None:
         print("No backups recorded yet.")
         return EXIT_OK
-    several = len({(r.kind, r.profile) for r in records}) > 1 or any(
-        r.profile != "default" or r.kind != "backup" for r in records
-    )
+    assert history is not None
+    several = history.mixed(kind=args.kind, profile=profile)
+    records = itertools.chain([first], records)
     extra = f"{'profile':<12} {'kind':<7} " if several else ""
     print(
         f"{'started':<25} {extra}{'duration':>9}  {'outcome':<11} {'new':>6} {'changed':>7} "
@@ -140,6 +144,17 @@ def cmd_history(args: argparse.Namespace, home: Home) -> int:
             f"{_num(r.files_new):>6} {_num(r.files_changed):>7} {added:>10}  {r.snapshot_id or '-'}"
         )
     return EXIT_OK
+
+
+def _json_array(items: Iterable[dict[str, Any]]) -> None:
+    """What ``json.dumps(list(items), indent=2)`` prints, written an item at a time."""
+    out = sys.stdout
+    count = 0
+    for count, item in enumerate(items, 1):
+        out.write("[\n  " if count == 1 else ",\n  ")
+        out.write(json.dumps(item, indent=2).replace("\n", "\n  "))
+    out.write("\n]\n" if count else "[]\n")
+    out.flush()
 
 
 def _num(value: int | None) -> str:

@@ -253,10 +253,8 @@ class History:
 
         self._guard(op)
 
-    def recent(
-        self, limit: int = 50, *, kind: str | None = None, profile: str | None = None
-    ) -> list[RunRecord]:
-        """Newest first, optionally only one kind of job and one profile."""
+    @staticmethod
+    def _where(kind: str | None, profile: str | None) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         if kind is not None:
@@ -265,7 +263,55 @@ class History:
         if profile is not None:
             where.append("profile = ?")
             params.append(profile)
-        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        return (f"WHERE {' AND '.join(where)} " if where else ""), params
+
+    def stream(
+        self, limit: int, *, kind: str | None = None, profile: str | None = None
+    ) -> Iterator[RunRecord]:
+        """Newest first, a few hundred rows at a time: memory stays flat whatever the size
+        (``history --json`` of a decade of hourly backups)."""
+        clause, params = self._where(kind, profile)
+        try:
+            self._guard(lambda: None)  # created and migrated, or HistoryUnavailable
+        except HistoryUnavailable:
+            return
+        conn = sqlite3.connect(self.path, timeout=10)
+        try:
+            cursor = conn.execute(
+                f"SELECT id, {', '.join(_NAMES)} FROM runs {clause}"  # noqa: S608
+                "ORDER BY id DESC LIMIT ?",
+                (*params, limit),
+            )
+            while rows := cursor.fetchmany(500):
+                for row in rows:
+                    yield self._record(row)
+        except sqlite3.Error as exc:
+            log.error("reading the history database %s failed: %s", self.path, exc)
+        finally:
+            conn.close()
+
+    def mixed(self, *, kind: str | None = None, profile: str | None = None) -> bool:
+        """Whether the selection holds anything but backups of profile ``default``."""
+        clause, params = self._where(kind, profile)
+        other = "(kind != 'backup' OR profile != 'default')"
+        clause = f"{clause} AND {other} " if clause else f"WHERE {other} "
+
+        def op() -> bool:
+            with self._connect() as conn:
+                found = conn.execute(f"SELECT 1 FROM runs {clause}LIMIT 1", params)  # noqa: S608
+                return found.fetchone() is not None
+
+        try:
+            result: bool = self._guard(op)
+        except HistoryUnavailable:
+            return False
+        return result
+
+    def recent(
+        self, limit: int = 50, *, kind: str | None = None, profile: str | None = None
+    ) -> list[RunRecord]:
+        """Newest first, optionally only one kind of job and one profile."""
+        clause, params = self._where(kind, profile)
 
         def op() -> list[RunRecord]:
             with self._connect() as conn:
