@@ -58,6 +58,8 @@ ALL_VERSIONS = frozenset(
         "test_real_restic::test_missing_repository_is_reported_as_such",
         "test_real_restic::test_restic_passthrough_and_check_use_the_configured_environment",
         "test_real_restic::test_repository_locked_by_a_live_process_is_reported_and_its_lock_kept",
+        "test_real_restic::test_a_missing_backup_folder_is_incomplete_never_a_success_even_with_ignore_exit_code_3",
+        "test_real_restic::test_unreadable_files_alone_follow_ignore_exit_code_3",
         "test_crash_recovery::test_sigkilled_monitor_restarted_stops_the_orphan_and_leaves_no_lock",
         "test_crash_recovery::test_monitor_and_restic_both_killed_stale_lock_is_cleared_on_restart",
         "test_remote_faults::test_backup_over_rest_restores_identical",

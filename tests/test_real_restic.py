@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .conftest import (
     Repo,
     cli,
     files_containing,
+    require_tool,
     restored_path,
     same_tree,
     start_daemon,
@@ -233,3 +235,69 @@ def test_repository_locked_by_a_live_process_is_reported_and_its_lock_kept(
         holder.send_signal(signal.SIGCONT)
         holder.wait(60)
     assert cli(home, "backup").returncode == 0
+
+
+def test_a_missing_backup_folder_is_incomplete_never_a_success_even_with_ignore_exit_code_3(
+    home: Home, repo: Repo, sample: Path, restic_exe: str, tmp_path: Path
+) -> None:
+    unplugged = tmp_path / "usb-disk" / "photos"
+    args = ["backup", str(sample), str(unplugged)]
+    write_config(home, _settings(restic_exe, sample, args=args, ignore_exit_code_3=True), repo.env)
+
+    result = cli(home, "backup")
+
+    # restic 0.14 and 0.18 exit 0 here, 0.19 exits 3: either way it is no success.
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert f"{unplugged} does not exist" in result.stdout
+    run = json.loads(cli(home, "history", "--json").stdout)[0]
+    assert (run["outcome"], run["reason"], run["counted_success"]) == (
+        "incomplete",
+        "missing_source",
+        False,
+    )
+    assert run["missing_sources"] == [str(unplugged)]
+    status = json.loads(cli(home, "status", "--json").stdout)
+    assert status["last_run"]["missing_sources"] == [str(unplugged)]
+    assert str(unplugged) in status["last_run"]["message"]
+    assert status["warning"] is True and not home.marker.exists()
+    assert len(repo.snapshots()) == 1  # restic made its snapshot, without the folder
+
+
+def _without_root_powers(restic_exe: str, tmp_path: Path) -> str:
+    """restic as root reads every file; this one is held to the files' modes."""
+    if os.geteuid() != 0:
+        return restic_exe
+    setpriv = require_tool("setpriv")
+    wrapper = tmp_path / "restic-as-root-without-dac"
+    drop = "--bounding-set=-dac_override,-dac_read_search"
+    wrapper.write_text(f'#!/bin/sh\nexec {setpriv} {drop} {restic_exe} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file modes make files unreadable on POSIX")
+def test_unreadable_files_alone_follow_ignore_exit_code_3(
+    home: Home, repo: Repo, sample: Path, restic_exe: str, tmp_path: Path
+) -> None:
+    locked = sample / "docs" / "locked.db"
+    locked.write_text("in use\n")
+    locked.chmod(0)
+    exe = _without_root_powers(restic_exe, tmp_path)
+    try:
+        write_config(home, _settings(exe, sample), repo.env)
+        strict = cli(home, "backup")
+        write_config(home, _settings(exe, sample, ignore_exit_code_3=True), repo.env)
+        lenient = cli(home, "backup")
+    finally:
+        locked.chmod(0o644)
+
+    assert strict.returncode == 3, strict.stdout + strict.stderr
+    assert lenient.returncode == 0, lenient.stdout + lenient.stderr
+    runs = json.loads(cli(home, "history", "--json", "--kind", "backup").stdout)
+    assert [(r["outcome"], r["reason"], r["counted_success"]) for r in runs] == [
+        ("incomplete", "incomplete", True),
+        ("incomplete", "incomplete", False),
+    ]
+    assert [r["missing_sources"] for r in runs] == [None, None]
+    assert str(locked) in home.last_log.read_text()
+    assert home.marker.exists()

@@ -168,7 +168,9 @@ class Recorder:
         profile.log_problem = result.log_problem
         if result.log_problem:
             log.error("restic log problem: %s", result.log_problem)
-        if verdict.outcome is Outcome.INCOMPLETE and not verdict.counted_success:
+        if verdict.reason == "missing_source":
+            log.warning("profile %s: %s", profile.name, verdict.message)
+        elif verdict.outcome is Outcome.INCOMPLETE and not verdict.counted_success:
             log.warning(
                 "exit code 3: some files could not be read; see %s. Set ignore_exit_code_3 to "
                 "true to count such runs as successful.",

@@ -3,9 +3,17 @@
 A backup counts as a success on exit code 0, or on 3 when the user said so
 (``ignore_exit_code_3``); only a counted success moves the marker. A run that
 ended any other way after restic had started may leave a stale lock behind.
+
+A backup source that does not exist never counts: restic skips it with a line
+of its own (exit code 0 up to 0.18, 3 from 0.19), so a typo or an unplugged
+drive would otherwise give "successful" backups without that folder, forever.
+Such a run is ``incomplete`` with reason ``missing_source`` whatever
+``ignore_exit_code_3`` says, which covers unreadable files only.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from restic_monitor.config.settings import Settings
 from restic_monitor.jobs.base import (
@@ -20,12 +28,23 @@ from restic_monitor.jobs.base import (
 )
 from restic_monitor.notify import Notice
 from restic_monitor.restic.command import speaks_json
-from restic_monitor.restic.outcomes import Outcome, classify
+from restic_monitor.restic.outcomes import (
+    Classification,
+    Outcome,
+    classify,
+    missing_source_message,
+)
+from restic_monitor.restic.output import (
+    MISSING_SOURCE,
+    all_sources_missing,
+    missing_sources,
+    unreadable_files,
+)
 from restic_monitor.restic.runner import RunResult
 
 #: Failures in which restic never held a lock of its own: an unlock would find nothing
 #: (and, with a wrong password, fail the same way a second time).
-NEVER_LOCKED = frozenset({"wrong_password", "repository_missing", "locked"})
+NEVER_LOCKED = frozenset({"wrong_password", "repository_missing", "locked", "missing_source"})
 
 #: Triggers of automatic runs, as history and status record them.
 IDLE = "idle"
@@ -53,6 +72,7 @@ class BackupKind:
             header=header,
             prevent_sleep=settings.prevent_sleep,
             restic_version=context.restic_version(restic.exe),
+            collect=(MISSING_SOURCE,),
         )
 
     def judge(self, result: RunResult, settings: Settings) -> Verdict:
@@ -60,13 +80,17 @@ class BackupKind:
         if early is not None:
             return early
         cls = classify(result.exit_code, result.tail, result.stop_requested)
+        missing = missing_sources(result.collected)
+        cls = _missing_source(cls, missing, result.tail)
         counted = cls.outcome is Outcome.SUCCESS or (
-            cls.outcome is Outcome.INCOMPLETE and settings.ignore_exit_code_3
+            cls.outcome is Outcome.INCOMPLETE
+            and cls.reason == "incomplete"
+            and settings.ignore_exit_code_3
         )
-        fields = {}
+        fields: dict[str, Any] = {"missing_sources": missing} if missing else {}
         summary = result.summary
         if summary is not None:
-            fields = {
+            fields |= {
                 "snapshot_id": summary.snapshot_id,
                 "files_new": summary.files_new,
                 "files_changed": summary.files_changed,
@@ -99,7 +123,24 @@ class BackupKind:
             return None  # the user stopped it, or the monitor is quitting
         last_lines = "\n".join(result.tail[-5:])
         body = verdict.message + (f"\n{last_lines}" if last_lines else "")
+        if verdict.reason == "missing_source" and verdict.outcome is Outcome.INCOMPLETE:
+            return Notice("failure", "Backup incomplete", verdict.message)
         return Notice("failure", "Backup failed", body)
+
+
+def _missing_source(cls: Classification, missing: list[str], tail: list[str]) -> Classification:
+    """A run that skipped a source that does not exist: never a success.
+
+    Only a run restic ended on its own counts here (0, or 3 from 0.19; 1 when every
+    source is missing): a stop, a wrong password or a missing repository say more.
+    """
+    if cls.outcome in (Outcome.SUCCESS, Outcome.INCOMPLETE) and missing:
+        message = missing_source_message(missing, snapshot=True, unreadable=unreadable_files(tail))
+        return Classification(Outcome.INCOMPLETE, "missing_source", message)
+    if cls.outcome is Outcome.FAILED and cls.reason == "fatal" and all_sources_missing(tail):
+        message = missing_source_message(missing, snapshot=False, unreadable=False)
+        return Classification(Outcome.FAILED, "missing_source", message)
+    return cls
 
 
 BACKUP = BackupKind()

@@ -30,6 +30,8 @@ class Classification:
 _REASON_TEXT = {
     "ok": "Backup completed.",
     "incomplete": "Snapshot created, but some files could not be read (exit code 3).",
+    "missing_source": "A backup folder does not exist (check args in settings.json, or "
+    "connect its drive).",
     "wrong_password": "Wrong repository password (check RESTIC_PASSWORD in env.json).",
     "repository_missing": "No repository at the configured location (check RESTIC_REPOSITORY "
     "in env.json, or create one with `restic-monitor restic init`).",
@@ -43,6 +45,31 @@ _REASON_TEXT = {
 
 def reason_text(reason: str) -> str:
     return _REASON_TEXT.get(reason, reason)
+
+
+#: At most this many missing sources are named in a message (all of them are in the history).
+NAMED_SOURCES = 5
+
+
+def missing_source_message(paths: Sequence[str], *, snapshot: bool, unreadable: bool) -> str:
+    """One sentence naming the backup sources that do not exist."""
+    shown = ", ".join(paths[:NAMED_SOURCES])
+    if len(paths) > NAMED_SOURCES:
+        shown += f" and {len(paths) - NAMED_SOURCES} more"
+    hint = "a typo in args in settings.json, or a drive that is not connected?"
+    if not snapshot:
+        named = f"{shown}; " if shown else ""
+        return f"No backup: none of the backup folders exists ({named}{hint})."
+    if len(paths) == 1:
+        text = f"Backup folder missing: {shown} does not exist, so the snapshot lacks it ({hint})."
+    else:
+        text = (
+            f"{len(paths)} backup folders missing: {shown} do not exist, so the snapshot lacks "
+            f"them ({hint})."
+        )
+    if unreadable:
+        text += " Some files could not be read as well."
+    return text
 
 
 def classify(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,36 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def clean_line(line: str) -> str:
     """Drop terminal escapes restic writes even when not on a terminal."""
     return _ANSI.sub("", line).replace("\r", "")
+
+
+#: A backup source that does not exist. restic 0.14 to 0.19 print this line, as plain
+#: text even with ``--json``, and go on without it (exit code 0 up to 0.18, 3 from 0.19).
+#: A file that cannot be read is another line: ``error: open /x: permission denied`` in
+#: text, an ``error`` message naming the ``item`` in JSON.
+MISSING_SOURCE = r"^(?!error: )(?P<path>.+) does not exist, skipping$"
+_MISSING_SOURCE = re.compile(MISSING_SOURCE)
+#: Every source is missing: no snapshot (exit code 1); 0.14 says "target", 0.15+ "source".
+_ALL_SOURCES_MISSING = re.compile(r"all (?:target|source) directories/files do not exist")
+
+
+def missing_sources(lines: Iterable[str]) -> list[str]:
+    """The backup sources restic skipped because they do not exist, in order, once each."""
+    found: dict[str, None] = {}
+    for line in lines:
+        match = _MISSING_SOURCE.match(line.strip())
+        if match:
+            found[match.group("path")] = None
+    return list(found)
+
+
+def all_sources_missing(lines: Iterable[str]) -> bool:
+    """restic's fatal error for a backup none of whose sources exists."""
+    return any(_ALL_SOURCES_MISSING.search(line) for line in lines)
+
+
+def unreadable_files(lines: Iterable[str]) -> bool:
+    """Whether restic reported files it could not read (``error:`` lines, text or JSON)."""
+    return any(line.startswith("error:") for line in lines)
 
 
 @dataclass(frozen=True)

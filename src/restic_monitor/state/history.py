@@ -8,6 +8,7 @@ defaults that describe the old rows), so upgrading loses nothing.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -24,7 +25,8 @@ log = logging.getLogger(__name__)
 
 BACKUP = "backup"
 #: 1: the first release (no kind, no profile); 2: jobs of several kinds and profiles;
-#: 3: what maintenance jobs found.
+#: 3: what maintenance jobs found, and the backup sources a backup found missing (columns
+#: missing from a database are added whatever version it claims).
 SCHEMA_VERSION = 3
 
 
@@ -58,6 +60,8 @@ class RunRecord:
     packs_removed: int | None = None
     errors_found: int | None = None
     snapshots_copied: int | None = None
+    #: The backup sources restic skipped because they do not exist (None: none).
+    missing_sources: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -95,7 +99,11 @@ _COLUMNS = [
     ("packs_removed", "INTEGER"),
     ("errors_found", "INTEGER"),
     ("snapshots_copied", "INTEGER"),
+    # Added with missing-source detection: a JSON list of paths.
+    ("missing_sources", "TEXT"),
 ]
+#: Columns holding a JSON document rather than a plain value.
+_JSON_COLUMNS = frozenset({"missing_sources"})
 _NAMES = [name for name, _ in _COLUMNS]
 
 
@@ -237,10 +245,14 @@ class History:
         if not fields:
             return
 
+        values = [
+            json.dumps(v) if k in _JSON_COLUMNS and v is not None else v for k, v in fields.items()
+        ]
+
         def op() -> None:
             sets = ", ".join(f"{k} = ?" for k in fields)
             with self._connect() as conn:
-                conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*fields.values(), run_id])  # noqa: S608
+                conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*values, run_id])  # noqa: S608
 
         self._guard(op)
 
@@ -336,7 +348,22 @@ class History:
     def _record(row: tuple[Any, ...]) -> RunRecord:
         data = dict(zip(["id", *_NAMES], row, strict=True))
         data["counted_success"] = bool(data["counted_success"])
+        for name in _JSON_COLUMNS:
+            data[name] = _json_list(data[name])
         return RunRecord(**data)
+
+
+def _json_list(text: Any) -> list[str] | None:
+    """A JSON list of strings from the database; None for anything else (never raises)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, list):
+        return None
+    return [str(v) for v in value]
 
 
 def last_finished(records: list[RunRecord]) -> RunRecord | None:

@@ -94,6 +94,8 @@ class RunInfo:
     errors_found: int | None = None
     #: copy: the snapshots copied into the mirror.
     snapshots_copied: int | None = None
+    #: backup: the sources that did not exist (the snapshot lacks them); None when none.
+    missing_sources: list[str] | None = None
 
     @classmethod
     def of(cls, record: RunRecord) -> RunInfo:
@@ -121,6 +123,7 @@ class RunInfo:
             packs_removed=record.packs_removed,
             errors_found=record.errors_found,
             snapshots_copied=record.snapshots_copied,
+            missing_sources=list(record.missing_sources) if record.missing_sources else None,
         )
 
 

@@ -143,7 +143,12 @@ def describe_run(run: RunInfo) -> str:
     text = head + (": " + ", ".join(details) if details else "")
     if not run.counted_success and run.message:
         text += f"\n  {run.message}"
-    if outcome == "incomplete" and not run.counted_success:
+    if run.reason == "missing_source":
+        text += (
+            "\n  Fix the path in args (settings.json), or connect the drive it is on; "
+            "ignore_exit_code_3 does not cover a missing folder."
+        )
+    elif outcome == "incomplete" and not run.counted_success:
         text += (
             "\n  Some files could not be read; restic-last.log lists them. Exclude them, or set "
             "ignore_exit_code_3 to true to count such runs as successful."
