@@ -19,7 +19,7 @@ from restic_monitor.config.profile import (
 )
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import DEFAULT_PROFILE, Home, ProfileFiles, valid_profile_name
-from restic_monitor.restic.command import Restic, version
+from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic, version
 from restic_monitor.restic.masking import mask_credentials
 from restic_monitor.restic.outcomes import classify
 from restic_monitor.state.files import atomic_write
@@ -59,9 +59,11 @@ def _check_profile(paths: ProfileFiles) -> int:
     print(f"Configuration: ok (env.json variables: {', '.join(sorted(config.env)) or 'none'})")
     for warning in env_permission_warnings(paths):
         print(f"Warning: {warning}")
-    exe = settings.resolve_restic()
-    if exe is None:
-        print(f"restic: NOT FOUND ({settings.restic_exe!r}; install restic or set restic_exe)")
+    try:
+        exe = find_restic(settings.restic_exe)
+    except ResticUnavailable as exc:
+        status = "NOT FOUND" if exc.reason == "restic_not_found" else "CANNOT RUN"
+        print(f"restic: {status}: {exc.message}")
         return EXIT_FAILED
     print(f"restic: {exe} (version {version(exe) or 'unknown'})")
     print(f"Backup command: {mask_credentials(' '.join([exe, *settings.args]))}")

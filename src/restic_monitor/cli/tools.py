@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from restic_monitor.cli.common import CliError, load_config_or_fail, one_profile
 from restic_monitor.exitcodes import EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import Home
-from restic_monitor.restic.command import Restic, shell_welcome
+from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic, shell_welcome
 
 
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
@@ -53,11 +53,10 @@ def _no_tray_reason() -> str | None:
 
 def _restic_of(args: argparse.Namespace, home: Home, what: str) -> Restic:
     config = load_config_or_fail(one_profile(args, home, what))
-    exe = config.settings.resolve_restic()
-    if exe is None:
-        raise CliError(
-            f"restic not found: {config.settings.restic_exe!r} (settings.json restic_exe)"
-        )
+    try:
+        exe = find_restic(config.settings.restic_exe)
+    except ResticUnavailable as exc:
+        raise CliError(exc.message) from None
     return Restic(exe, config.env)
 
 

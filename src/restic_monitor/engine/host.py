@@ -203,7 +203,7 @@ class Engine:
     @staticmethod
     def _join(job: Job, already: bool) -> Ticket:
         future: concurrent.futures.Future[RunRecord] = concurrent.futures.Future()
-        job.waiters.append(future)
+        job.add_waiter(future)
         return Ticket(job.profile, already, future)
 
     def stop(self, profile: str | None = None, *, queued_only: bool = False) -> bool:

@@ -49,16 +49,28 @@ class Job:
     handle: RunHandle | None = None
     stop_requested: bool = False
     stall_noticed: bool = False
+    #: How it ended, once it has: its record, or why it never ran.
+    outcome: RunRecord | Exception | None = None
 
     def describe(self) -> str:
         return f"{self.kind} of profile {self.profile}"
 
+    def add_waiter(self, waiter: concurrent.futures.Future[RunRecord]) -> None:
+        """Wait for the job's end; a job that could not start ends before anyone waits."""
+        self.waiters.append(waiter)
+        if isinstance(self.outcome, RunRecord):
+            self.resolve(self.outcome)
+        elif self.outcome is not None:
+            self.fail(self.outcome)
+
     def resolve(self, record: RunRecord) -> None:
+        self.outcome = record
         for waiter in self.waiters:
             if not waiter.done():
                 waiter.set_result(record)
 
     def fail(self, exc: Exception) -> None:
+        self.outcome = exc
         for waiter in self.waiters:
             if not waiter.done():
                 waiter.set_exception(exc)

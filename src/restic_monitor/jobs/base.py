@@ -18,7 +18,7 @@ from restic_monitor.config.profile import Config
 from restic_monitor.config.settings import Settings
 from restic_monitor.notify import Notice
 from restic_monitor.paths import ProfileFiles
-from restic_monitor.restic.command import Restic, ResticCommand
+from restic_monitor.restic.command import Restic, ResticCommand, ResticUnavailable, find_restic
 from restic_monitor.restic.outcomes import Outcome
 from restic_monitor.restic.runner import RunResult
 
@@ -104,15 +104,12 @@ class JobKind(Protocol):
 
 
 def restic_for(context: JobContext) -> Restic:
-    """The profile's restic, or :class:`CannotRun` saying restic cannot be found."""
-    settings = context.config.settings
-    exe = settings.resolve_restic()
-    if exe is None:
-        message = (
-            f"restic not found: {settings.restic_exe!r} (settings.json restic_exe). "
-            "Install restic or set restic_exe to its full path."
-        )
-        raise CannotRun(Verdict(Outcome.ERROR, "restic_not_found", message))
+    """The profile's restic, or :class:`CannotRun` saying why it cannot be run (not
+    found, or not a program: a folder, a file that is not executable, text)."""
+    try:
+        exe = find_restic(context.config.settings.restic_exe)
+    except ResticUnavailable as exc:
+        raise CannotRun(Verdict(Outcome.ERROR, exc.reason, exc.message)) from None
     return Restic(exe, context.config.env, also_mask=context.also_mask)
 
 

@@ -26,6 +26,52 @@ import sys
 import time
 from typing import Any
 
+#: How the programs this OS runs begin: ELF, Mach-O (32/64 bit, both byte orders, fat).
+_BINARY_MAGIC = (
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xce\xfa\xed\xfe",
+    b"\xfe\xed\xfa\xcf",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+)
+
+
+def not_a_program(path: str) -> str | None:
+    """Why ``path`` cannot be started as a program here (None: it looks like one).
+
+    What the OS would refuse: a folder, a file without execute permission, a
+    text file without ``#!`` (POSIX runs only binaries and scripts that name
+    their interpreter; a shell would guess, ``exec`` does not), an interpreter
+    that is not there. On Windows: neither an .exe (``MZ``) nor a .bat/.cmd.
+    """
+    if os.path.isdir(path):
+        return "it is a folder"
+    if not os.path.isfile(path):
+        return "it is not a regular file"
+    if sys.platform != "win32" and not os.access(path, os.X_OK):
+        return "it is not executable (chmod +x it, or point restic_exe at restic itself)"
+    try:
+        with open(path, "rb") as file:
+            head = file.read(256)
+    except OSError:
+        return None  # execute-only: the OS will know
+    if not head:
+        return "it is empty"
+    if sys.platform == "win32":
+        if head.startswith(b"MZ") or path.lower().endswith((".bat", ".cmd")):
+            return None
+        return "it is not a Windows program (.exe)"
+    if head.startswith(b"#!"):
+        words = head[2:].split(b"\n", 1)[0].split()
+        interpreter = os.fsdecode(words[0]) if words else ""
+        if not interpreter or not os.access(interpreter, os.X_OK):
+            return f"the interpreter its first line names ({interpreter or 'none'}) is not there"
+        return None
+    if head.startswith(_BINARY_MAGIC):
+        return None
+    return "it is neither a program nor a script starting with #!"
+
 
 def popen_options(low_priority: bool) -> dict[str, Any]:
     """Keyword arguments for :class:`subprocess.Popen` on this OS."""

@@ -11,12 +11,45 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from restic_monitor.platform.process import not_a_program
 from restic_monitor.restic.masking import Redactor, secret_values
+
+
+class ResticUnavailable(Exception):
+    """restic_exe names nothing restic-monitor can run; ``reason`` for the history."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def find_restic(restic_exe: str) -> str:
+    """The full path of settings.json's ``restic_exe`` (``~`` and variables expanded,
+    a bare name looked up on PATH), or :class:`ResticUnavailable` saying why not."""
+    exe = os.path.expanduser(os.path.expandvars(restic_exe))
+    found = (exe if os.path.exists(exe) else None) if os.path.dirname(exe) else shutil.which(exe)
+    if found is None:
+        raise ResticUnavailable(
+            "restic_not_found",
+            f"restic not found: {restic_exe!r} (settings.json restic_exe). "
+            "Install restic or set restic_exe to its full path.",
+        )
+    why = not_a_program(found)
+    if why is not None:
+        where = "" if found == restic_exe else f", found as {found}"
+        raise ResticUnavailable(
+            "restic_not_runnable",
+            f"restic_exe {restic_exe} (settings.json{where}) is not a program "
+            f"restic-monitor can run: {why}.",
+        )
+    return found
 
 
 def is_backup(args: Sequence[str]) -> bool:
