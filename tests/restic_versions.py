@@ -43,9 +43,6 @@ WANTED = ("0.14", "0.18", "0.19")
 #:   0.14, 123 s on 0.18 and 0.19 (after SIGINT they still upload the pack in flight at
 #:   --limit-upload speed, about 8 s a stop). All pass when run (exit 1 on 0.18, 130 on
 #:   0.19: "interrupted" either way);
-#: - test_real_restic::test_check_of_an_unreachable_repository_never_prints_its_location:
-#:   0.17+ retries rest:http://127.0.0.1:9 for minutes, so the rest: case waits for
-#:   cli.CHECK_TIMEOUT, 60 s a version;
 #: - test_remote_faults: the outage tests (15-50 s each, 30 s of it waiting for the hard
 #:   kill of a restic that retries a vanished server, on every version alike);
 #: - the tray on a real desktop, the keyring, the demo: our plumbing around a backup.
@@ -60,6 +57,7 @@ ALL_VERSIONS = frozenset(
         "test_real_restic::test_repository_locked_by_a_live_process_is_reported_and_its_lock_kept",
         "test_real_restic::test_a_missing_backup_folder_is_incomplete_never_a_success_even_with_ignore_exit_code_3",
         "test_real_restic::test_unreadable_files_alone_follow_ignore_exit_code_3",
+        "test_real_restic::test_an_error_about_a_wrong_location_shows_the_location_and_never_a_password",
         "test_crash_recovery::test_sigkilled_monitor_restarted_stops_the_orphan_and_leaves_no_lock",
         "test_crash_recovery::test_monitor_and_restic_both_killed_stale_lock_is_cleared_on_restart",
         "test_remote_faults::test_backup_over_rest_restores_identical",

@@ -175,25 +175,45 @@ def test_restic_passthrough_and_check_use_the_configured_environment(
     assert SECRET not in checked.stdout + checked.stderr
 
 
-@pytest.mark.parametrize(
-    "location",
-    [f"sftp:backup@{SECRET}.example:/srv/repo", f"rest:http://127.0.0.1:9/{SECRET}/"],
-)
-def test_check_of_an_unreachable_repository_never_prints_its_location(
-    home: Home, sample: Path, restic_exe: str, location: str
+URL_PASSWORD = "url-pw-" + SECRET
+
+
+@pytest.mark.parametrize("backend", ["local", "rest", "sftp"])
+def test_an_error_about_a_wrong_location_shows_the_location_and_never_a_password(
+    home: Home, sample: Path, restic_exe: str, tmp_path: Path, backend: str
 ) -> None:
+    from .test_remote_faults import RestServer
+
+    server = None
+    if backend == "local":
+        location = shown = str(tmp_path / "repository-with-a-typo")
+    elif backend == "rest":
+        server = RestServer(tmp_path / "remote", tmp_path / "rclone.log", ("bob", URL_PASSWORD))
+        server.start()
+        location = server.url + "typo/"
+        shown = f"rest:http://bob:***@127.0.0.1:{server.port}/typo/"
+    else:
+        location, shown = "sftp:backup@nas.invalid:/srv/restic", "backup@nas.invalid"
     write_config(
         home,
         _settings(restic_exe, sample),
-        {"RESTIC_REPOSITORY": location, "RESTIC_PASSWORD": "pw-" + SECRET},
+        {"RESTIC_REPOSITORY": location, "RESTIC_PASSWORD": SECRET},
     )
+    try:
+        checked = cli(home, "--debug", "check", timeout=180)
+        backed = cli(home, "backup", timeout=180)
+    finally:
+        if server is not None:
+            server.kill()
 
-    checked = cli(home, "--debug", "check", timeout=180)
-
-    assert checked.returncode == 1
+    assert checked.returncode == 1 and backed.returncode == 1, checked.stdout + backed.stdout
     assert "Repository: PROBLEM:" in checked.stdout
-    assert SECRET not in checked.stdout + checked.stderr
-    assert files_containing(home.root, SECRET) == [home.env_json]
+    assert shown in checked.stdout, checked.stdout  # restic's words, the location unmasked
+    assert shown in home.last_log.read_text()
+    assert shown in (home.logs / "restic-monitor.log").read_text()  # the failure notice
+    for secret in (SECRET, URL_PASSWORD):
+        assert secret not in checked.stdout + checked.stderr + backed.stdout + backed.stderr
+        assert set(files_containing(home.root, secret)) <= {home.env_json}
 
 
 def test_repository_locked_by_a_live_process_is_reported_and_its_lock_kept(

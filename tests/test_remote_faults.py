@@ -39,18 +39,29 @@ def _free_port() -> int:
 class RestServer:
     """``rclone serve restic`` on a fixed port, so it can be killed and brought back."""
 
-    def __init__(self, folder: Path, log: Path) -> None:
+    def __init__(self, folder: Path, log: Path, auth: tuple[str, str] | None = None) -> None:
         self.rclone = require_tool("rclone")
         self.folder = folder
         self.log = log
         self.port = _free_port()
-        self.url = f"rest:http://127.0.0.1:{self.port}/"
+        self.auth = auth
+        user = f"{auth[0]}:{auth[1]}@" if auth else ""
+        self.url = f"rest:http://{user}127.0.0.1:{self.port}/"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        login = ["--user", self.auth[0], "--pass", self.auth[1]] if self.auth else []
         self.proc = subprocess.Popen(
-            [self.rclone, "serve", "restic", "--addr", f"127.0.0.1:{self.port}", str(self.folder)],
+            [
+                self.rclone,
+                "serve",
+                "restic",
+                *login,
+                "--addr",
+                f"127.0.0.1:{self.port}",
+                str(self.folder),
+            ],
             env={**os.environ, "RCLONE_CONFIG": str(self.folder.parent / "rclone.conf")},
             stdout=subprocess.DEVNULL,
             stderr=self.log.open("ab"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from restic_monitor.config.files import Problem
-from restic_monitor.restic.masking import secret_values
+from restic_monitor.restic.masking import secrets_of
 
 
 class SecretEnv(Mapping[str, str]):
@@ -35,8 +35,9 @@ class SecretEnv(Mapping[str, str]):
     __str__ = __repr__
 
     def secrets(self) -> list[str]:
-        """Values worth masking in output (very short values would garble logs)."""
-        return secret_values(self._values.values())
+        """Values worth masking in output: every value but the harmless variables' (the
+        repository's location, paths), their URL passwords, none too short to matter."""
+        return secrets_of(self._values)
 
 
 def parse_env(

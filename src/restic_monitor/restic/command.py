@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from restic_monitor.platform.process import not_a_program
-from restic_monitor.restic.masking import Redactor, secret_values
+from restic_monitor.restic.masking import Redactor, secret_values, secrets_of
 
 
 class ResticUnavailable(Exception):
@@ -143,7 +143,7 @@ class Restic:
     ) -> None:
         self.exe = exe
         self.variables: dict[str, str] = dict(env or {})
-        self.redactor = Redactor(secret_values([*self.variables.values(), *also_mask]))
+        self.redactor = Redactor([*secrets_of(self.variables), *secret_values(also_mask)])
 
     def __repr__(self) -> str:
         return f"Restic({self.exe!r}, names={sorted(self.variables)})"
