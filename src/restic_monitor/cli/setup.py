@@ -16,6 +16,7 @@ from restic_monitor.config.profile import (
     example_env,
     example_settings,
     load_config,
+    setup_warnings,
 )
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import DEFAULT_PROFILE, Home, ProfileFiles, valid_profile_name
@@ -57,7 +58,7 @@ def _check_profile(paths: ProfileFiles) -> int:
         return EXIT_USAGE
     settings = config.settings
     print(f"Configuration: ok (env.json variables: {', '.join(sorted(config.env)) or 'none'})")
-    for warning in env_permission_warnings(paths):
+    for warning in [*env_permission_warnings(paths), *setup_warnings(config)]:
         print(f"Warning: {warning}")
     try:
         exe = find_restic(settings.restic_exe)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from restic_monitor.config.env import SecretEnv, parse_env
 from restic_monitor.config.files import ConfigError, Problem, read_json_object
 from restic_monitor.config.settings import SETTINGS, Settings, parse_settings
 from restic_monitor.paths import ProfileFiles
+from restic_monitor.restic.command import backup_sources
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,9 @@ def example_settings(restic_exe: str | None = None) -> dict[str, Any]:
         if spec.name == "args":
             out["args"] = args
         elif spec.name == "restic_exe":
-            out["restic_exe"] = restic_exe or shutil.which("restic") or "restic"
+            # The documented default: found on PATH whenever restic runs, so that
+            # moving restic (or upgrading it) does not break a written path.
+            out["restic_exe"] = restic_exe or "restic"
         else:
             default = spec.default
             if spec.kind == "seconds" and isinstance(default, float) and default.is_integer():
@@ -90,11 +92,46 @@ def example_settings(restic_exe: str | None = None) -> dict[str, Any]:
     return out
 
 
+EXAMPLE_REPOSITORY = "/path/to/repository or s3:s3.amazonaws.com/bucket_name"
+_PASSWORDS = ("RESTIC_PASSWORD", "RESTIC_PASSWORD_FILE", "RESTIC_PASSWORD_COMMAND")
+
+
 def example_env() -> dict[str, str]:
-    return {
-        "RESTIC_REPOSITORY": "/path/to/repository or s3:s3.amazonaws.com/bucket_name",
-        "RESTIC_PASSWORD": "",
-    }
+    return {"RESTIC_REPOSITORY": EXAMPLE_REPOSITORY, "RESTIC_PASSWORD": ""}
+
+
+def setup_warnings(config: Config) -> list[str]:
+    """What ``check`` warns about before the first backup fails on it: init's
+    placeholders left in env.json, and backup folders that do not exist."""
+    env = config.env
+    out = []
+    if env.get("RESTIC_REPOSITORY") == EXAMPLE_REPOSITORY:
+        out.append(
+            "RESTIC_REPOSITORY in env.json is still init's example: write where your repository is."
+        )
+    if "RESTIC_PASSWORD" in env and not env["RESTIC_PASSWORD"]:
+        out.append(
+            "RESTIC_PASSWORD in env.json is empty: write the repository's password there "
+            "(or remove it and set RESTIC_PASSWORD_FILE or RESTIC_PASSWORD_COMMAND)."
+        )
+    elif not any(env.get(name) for name in _PASSWORDS):
+        out.append(
+            "env.json gives no password: set RESTIC_PASSWORD, RESTIC_PASSWORD_FILE or "
+            "RESTIC_PASSWORD_COMMAND."
+        )
+    for source in backup_sources(config.settings.args) or ():
+        if os.path.lexists(source):
+            continue
+        hint = "a typo, or a drive that is not connected?"
+        if source.startswith("~"):
+            hint = "args are passed to restic as they are, without ~: write the full path"
+        elif not os.path.isabs(source):
+            hint = "a relative path: write the full path"
+        out.append(
+            f"backup folder {source} (args in settings.json) does not exist ({hint}); restic "
+            "would skip it and every backup would be incomplete."
+        )
+    return out
 
 
 def env_permission_warnings(home: ProfileFiles) -> list[str]:

@@ -61,6 +61,45 @@ def is_backup(args: Sequence[str]) -> bool:
     return False
 
 
+#: Options of restic backup (0.14 to 0.19, global ones included) that take a value.
+_BACKUP_VALUES = frozenset(
+    {
+        "-e", "--exclude", "--exclude-file", "--exclude-if-present", "--exclude-larger-than",
+        "--files-from", "--files-from-raw", "--files-from-verbatim", "-g", "--group-by",
+        "-H", "--host", "--iexclude", "--iexclude-file", "--parent", "--read-concurrency",
+        "--stdin-filename", "--tag", "--time", "--cacert", "--cache-dir", "--compression",
+        "--http-user-agent", "--key-hint", "--limit-download", "--limit-upload", "-o",
+        "--option", "--pack-size", "--password-command", "-p", "--password-file", "-r",
+        "--repo", "--repository-file", "--retry-lock", "--stuck-request-timeout",
+        "--tls-client-cert",
+    }
+)  # fmt: skip
+
+
+def backup_sources(args: Sequence[str]) -> list[str] | None:
+    """The files and folders a backup command names (``--files-from`` lists aside);
+    None when it is no backup or backs up something else (``--stdin``)."""
+    words = list(args)
+    first = next((i for i, a in enumerate(words) if not a.startswith("-")), None)
+    if first is None or words[first] != "backup":
+        return None
+    sources: list[str] = []
+    rest = iter(words[first + 1 :])
+    for arg in rest:
+        if arg == "--":
+            sources.extend(rest)
+            break
+        name = arg.split("=", 1)[0]
+        if name in ("--stdin", "--stdin-from-command"):
+            return None
+        if arg.startswith("-") and len(arg) > 1:
+            if name in _BACKUP_VALUES and "=" not in arg:
+                next(rest, None)
+            continue
+        sources.append(arg)
+    return sources
+
+
 def wants_json(args: Sequence[str], progress: bool) -> bool:
     """Whether ``--json`` must be added for progress."""
     return progress and is_backup(args) and "--json" not in args
