@@ -101,14 +101,21 @@ class Recorder:
             log.info("profile %s: cleared stale repository locks (restic unlock): %s",
                      profile.name, tail or "ok")  # fmt: skip
             profile.set_unlock_needed(job.keep_unlock_pending)
-        else:
+        elif verdict.outcome is Outcome.INTERRUPTED:  # what happened, in its own words
             log.warning(
-                "profile %s: restic %s did not succeed (%s) %s; stale locks are cleared before "
+                "profile %s: %s Stale locks are cleared before the next backup.",
+                profile.name,
+                verdict.message,
+            )
+        else:
+            said = f" ({tail})" if tail and tail != verdict.message else ""
+            log.warning(
+                "profile %s: restic %s did not succeed: %s%s; stale locks are cleared before "
                 "the next backup",
                 profile.name,
                 job.kind,
                 verdict.message,
-                tail,
+                said,
             )
         if job.kind == "copy" and verdict.locks != LOCKS_CLEAN:
             self._mirror_may_be_locked(profile)

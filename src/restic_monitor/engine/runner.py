@@ -86,7 +86,7 @@ class ThreadRunner:
                 log.warning("stopped restic (pid %s) left running by the previous monitor", pid)
         timer = None
         if plan.timeout is not None:
-            timer = threading.Timer(plan.timeout, run.stop)
+            timer = threading.Timer(plan.timeout, run.time_is_up)
             timer.daemon = True
             timer.start()
         awake = inhibit_sleep("A backup is running") if plan.prevent_sleep else None

@@ -30,6 +30,7 @@ class ScriptedRun:
     progress: Progress | None = None
     seconds_since_progress: float | None = None
     stop_requested: bool = False
+    timed_out: bool = False
     stops: int = 0
     done: bool = False
     result: RunResult | None = field(default=None, repr=False)
@@ -45,6 +46,11 @@ class ScriptedRun:
     def stop(self) -> None:
         self.stop_requested = True
         self.stops += 1
+
+    def time_is_up(self) -> None:
+        """The plan's time limit passed (the real runner's timer calls this)."""
+        self.timed_out = not self.stop_requested
+        self.stop()
 
     def report(self, progress: Progress) -> None:
         self.progress = progress
@@ -75,6 +81,7 @@ class ScriptedRun:
             progress=self.progress,
             tail=list(lines),
             stop_requested=self.stop_requested,
+            timed_out=self.timed_out,
             start_error=start_error,
             pid=None if start_error or (exit_code is None and self.stop_requested) else self.pid,
             seconds_since_progress=quiet,

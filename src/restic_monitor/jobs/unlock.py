@@ -10,6 +10,7 @@ the monitor quits.
 from __future__ import annotations
 
 from restic_monitor.config.settings import Settings
+from restic_monitor.humanize import human_duration
 from restic_monitor.jobs.base import JobContext, RunPlan, Verdict, failed_to_start, restic_for
 from restic_monitor.notify import Notice
 from restic_monitor.restic.outcomes import Outcome, classify
@@ -43,7 +44,12 @@ class UnlockKind:
             return Verdict(Outcome.SUCCESS, "ok", "Stale repository locks cleared.", True)
         cls = classify(result.exit_code, result.tail, result.stop_requested)
         if cls.outcome is Outcome.INTERRUPTED:
-            return Verdict(cls.outcome, cls.reason, "restic unlock was stopped before it ended.")
+            if result.timed_out:
+                took = human_duration(result.duration)
+                message = f"restic unlock did not end within its time limit; stopped after {took}."
+            else:
+                message = "restic unlock was stopped before it ended."
+            return Verdict(cls.outcome, cls.reason, message)
         return Verdict(cls.outcome, cls.reason, cls.message)
 
     def notice(self, verdict: Verdict, result: RunResult, settings: Settings) -> Notice | None:

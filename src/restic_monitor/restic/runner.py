@@ -60,6 +60,8 @@ class RunResult:
     tail: list[str] = field(default_factory=list)
     log_problem: str | None = None
     stop_requested: bool = False
+    #: The stop came from the job's time limit (``RunPlan.timeout``), not from anyone.
+    timed_out: bool = False
     hard_killed: bool = False
     #: Why restic could not be started at all (None when it ran).
     start_error: str | None = None
@@ -125,6 +127,7 @@ class ResticRun:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._stop_requested = False
+        self._timed_out = False
         self._hard_killed = False
         self._kill_timer: threading.Timer | None = None
         self._reader = OutputReader(command.redactor, json_progress, on_progress, collect)
@@ -163,6 +166,13 @@ class ResticRun:
         log.info("asking restic (pid %s) to stop", proc.pid)
         osproc.graceful_stop(proc)
         timer.start()
+
+    def time_is_up(self) -> None:
+        """The run's time limit has passed: stop it, and say that was why."""
+        with self._lock:
+            if not self._stop_requested:
+                self._timed_out = True
+        self.stop()
 
     def _hard_kill(self) -> None:
         with self._lock:
@@ -256,6 +266,7 @@ class ResticRun:
         tail, summary, progress = self._reader.tail(), self._reader.summary, self._reader.progress
         with self._lock:
             stop_requested = self._stop_requested
+            timed_out = self._timed_out
             hard_killed = self._hard_killed
         return RunResult(
             exit_code=code,
@@ -267,6 +278,7 @@ class ResticRun:
             tail=tail,
             log_problem=sink.problem,
             stop_requested=stop_requested,
+            timed_out=timed_out,
             hard_killed=hard_killed,
             start_error=start_error,
             pid=self.pid,
