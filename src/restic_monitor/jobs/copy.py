@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 
 from restic_monitor.config.settings import Settings
-from restic_monitor.jobs.base import CannotRun, JobContext, RunPlan, Verdict
+from restic_monitor.jobs.base import CannotRun, JobContext, RunPlan, Verdict, restic_for
 from restic_monitor.jobs.maintenance import failure_notice, maintenance_verdict
 from restic_monitor.notify import Notice
 from restic_monitor.restic.command import Restic
@@ -62,12 +62,7 @@ class CopyKind:
                     "profile with a valid configuration.",
                 )
             )
-        exe = settings.resolve_restic()
-        if exe is None:
-            from restic_monitor.jobs.base import restic_for
-
-            restic_for(context)  # raises the restic-not-found verdict
-        assert exe is not None
+        exe = restic_for(context).exe  # raises the verdict when restic cannot run
         restic = Restic(exe, copy_env(context.config.env, mirror.env), also_mask=context.also_mask)
         header = f"trigger: {context.trigger}, profile: {context.profile.name}, "
         header += f"mirror: {context.peer.name}"
