@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -19,6 +22,7 @@ import pytest
 from restic_monitor.control import ControlClient, ControlError
 from restic_monitor.isotime import parse_iso
 from restic_monitor.paths import Home
+from restic_monitor.platform.local_socket import Connection, Listener
 from restic_monitor.state.files import read_pause
 
 from .conftest import (
@@ -174,19 +178,36 @@ def test_pause_and_resume_without_instance_edit_the_file(
 
 
 def test_control_channel_works_with_a_very_long_home_path(
-    tmp_path: Path, fake_restic: FakeRestic, daemons: list[DaemonProcess]
+    tmp_path: Path,
+    fake_restic: FakeRestic,
+    daemons: list[DaemonProcess],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    base = Path(tempfile.mkdtemp(prefix="rm-tmp-"))  # the temp folder the instance sees
+    monkeypatch.setenv("TMPDIR", str(base))
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     deep = tmp_path / ("a-rather-long-folder-name-" * 6) / "restic-monitor-home"
     home = Home(deep)
     home.ensure()
     assert len(str(deep / "control.sock")) > 108
     _fake_config(home, fake_restic)
 
-    daemon = start_daemon(home, tmp_path / "idle")
-    daemons.append(daemon)
+    try:
+        daemon = start_daemon(home, tmp_path / "idle")
+        daemons.append(daemon)
 
-    assert daemon.status()["instance_running"] is True
-    assert len(os.fsencode(home.control_socket())) <= 100
+        assert daemon.status()["instance_running"] is True
+        address = Path(json.loads(home.control_json.read_text())["address"])
+        assert len(os.fsencode(address)) <= 100
+        assert address.parent == base / f"restic-monitor-{os.getuid()}"
+        folder = address.parent.lstat()
+        assert stat.S_ISDIR(folder.st_mode) and folder.st_uid == os.getuid()
+        assert stat.S_IMODE(folder.st_mode) == 0o700
+        assert "private folder" not in home.app_log.read_text()
+        assert daemon.stop() == 0
+        assert not address.exists()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_control_channel_rejects_bad_tokens_garbage_and_oversized_requests(
@@ -408,7 +429,7 @@ def test_client_reads_an_answer_sent_before_the_instance_read_the_request(
     client = ControlClient(home)
     original = client._connect
 
-    def connect_then_wait() -> socket.socket:
+    def connect_then_wait() -> Connection:
         sock = original()
         assert accepted.wait(5)  # the instance has answered and hung up already
         return sock
@@ -504,11 +525,11 @@ def test_control_server_out_of_file_descriptors_waits_instead_of_spinning(home: 
     server.start()
 
     class OutOfDescriptors:
-        def __init__(self, real: socket.socket) -> None:
+        def __init__(self, real: Listener) -> None:
             self.real = real
             self.failing = True
 
-        def accept(self) -> tuple[socket.socket, Any]:
+        def accept(self) -> tuple[Connection, Any]:
             if self.failing:
                 raise OSError(errno.EMFILE, "Too many open files")
             return self.real.accept()

@@ -1,11 +1,14 @@
 """Local control channel: the CLI (and scripts) talk to the running instance.
 
-Newline-delimited JSON over a stream socket. POSIX uses a Unix socket in a
-user-only folder (its path kept under the ~108-byte limit, see
-:meth:`Home.control_socket`) and checks the peer's uid where the OS tells
-it; Windows uses TCP on 127.0.0.1. On both, every request carries a random
-token that only the user can read (``control.json``, mode 0600), compared in
-constant time. Requests are small and bounded; anything else is refused.
+Newline-delimited JSON over a local stream: a Unix socket in a user-only
+folder on Linux and macOS, a named pipe only the user can open on Windows
+(:mod:`restic_monitor.platform.local_socket`). The instance publishes where it
+listens in ``control.json`` (readable by the user only) with a random token;
+clients connect to that address only, and only once it has proven to be the
+user's own (socket, folder and peer uid; the pipe's server process), because
+the token is the first thing they send. The server checks its peer's uid too,
+and compares the token in constant time. Requests are small and bounded;
+anything else is refused.
 
 A request is one line: ``{"token": ..., "command": ..., "args": {...}}``.
 The answer is one or more lines; the last one has ``"done": true`` and either
@@ -60,22 +63,34 @@ class NoAnswer(ControlError):
     """An instance accepted the connection but did not answer in time (stuck or overloaded)."""
 
 
+class Untrusted(ControlError):
+    """The published address is not the user's own, so nothing (no token) was sent to it."""
+
+
 class ControlServer:
     def __init__(self, home: Home, handler: Handler) -> None:
         self.home = home
         self.handler = handler
         self.token = os.urandom(32).hex()  # what secrets.token_hex does
-        self._sock: socket.socket | None = None
+        self._sock: local_socket.Listener | None = None
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
         self.address: str = ""
-        self._family = ""
+        self._endpoint: local_socket.Endpoint | None = None
 
     def start(self) -> None:
-        sock, family, self.address = local_socket.listen(self.home.control_socket())
-        self._family = family
+        sock, endpoint = local_socket.listen(self.home.control_socket)
+        if endpoint.note:
+            log.warning("control: %s", endpoint.note)
+        self._endpoint = endpoint
+        self.address = endpoint.address
         self._sock = sock
-        info = {"family": family, "address": self.address, "token": self.token, "pid": os.getpid()}
+        info = {
+            "family": endpoint.family,
+            "address": endpoint.address,
+            "token": self.token,
+            "pid": os.getpid(),
+        }
         atomic_write(self.home.control_json, json.dumps(info).encode(), mode=0o600)
         self._thread = threading.Thread(target=self._accept_loop, name="control", daemon=True)
         self._thread.start()
@@ -91,7 +106,8 @@ class ControlServer:
             current = json.loads(self.home.control_json.read_text())
             if current.get("token") == self.token:
                 self.home.control_json.unlink()
-        local_socket.remove(self._family, self.address)
+        if self._endpoint is not None:
+            local_socket.remove(self._endpoint)
         if self._thread is not None:
             self._thread.join(2)
 
@@ -120,8 +136,8 @@ class ControlServer:
                 target=self._serve, args=(conn,), name="control-conn", daemon=True
             ).start()
 
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
+    def _serve(self, conn: local_socket.Connection) -> None:
+        with contextlib.closing(conn):
             conn.settimeout(REQUEST_TIMEOUT)
 
             def send(message: dict[str, Any]) -> None:
@@ -174,7 +190,7 @@ class ControlServer:
         return command, args
 
 
-def _drain(conn: socket.socket) -> None:
+def _drain(conn: local_socket.Connection) -> None:
     """Read what a refused client still sends before hanging up on it.
 
     Closing a socket with unread data makes the peer's send fail, and over TCP
@@ -192,7 +208,7 @@ def _drain(conn: socket.socket) -> None:
             received += len(chunk)
 
 
-def _read_line(conn: socket.socket, limit: int) -> bytes:
+def _read_line(conn: local_socket.Connection, limit: int) -> bytes:
     buf = bytearray()
     while True:
         chunk = conn.recv(4096)
@@ -209,6 +225,20 @@ def _read_line(conn: socket.socket, limit: int) -> bytes:
         buf += chunk
         if len(buf) > limit:
             raise ControlError(f"request larger than {limit} bytes")
+
+
+def _lines(conn: local_socket.Connection) -> Iterator[bytes]:
+    """The lines of an answer as they arrive (the last one may lack its newline)."""
+    buf = b""
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            if buf:
+                yield buf
+            return
+        buf += chunk
+        *complete, buf = buf.split(b"\n")
+        yield from complete
 
 
 def _load_info(home: Home) -> dict[str, Any]:
@@ -233,9 +263,13 @@ class ControlClient:
         self.timeout = timeout
         self.info = _load_info(home)
 
-    def _connect(self) -> socket.socket:
+    def _connect(self) -> local_socket.Connection:
         try:
-            return local_socket.connect(self.info["family"], self.info["address"], self.timeout)
+            return local_socket.connect(
+                self.info["family"], self.info["address"], self.home.root, self.timeout
+            )
+        except local_socket.UntrustedEndpoint as exc:
+            raise Untrusted(str(exc)) from None
         except (OSError, ValueError):
             raise NoInstance from None
 
@@ -252,9 +286,9 @@ class ControlClient:
             raise NoAnswer(f"the instance did not answer ({exc.strerror or exc})") from None
 
     def _exchange(
-        self, sock: socket.socket, command: str, args: dict[str, Any] | None, wait: bool
+        self, sock: local_socket.Connection, command: str, args: dict[str, Any] | None, wait: bool
     ) -> Iterator[dict[str, Any]]:
-        with sock:
+        with contextlib.closing(sock):
             request = {"token": self.info["token"], "command": command, "args": args or {}}
             # The instance may answer and hang up before reading (a refusal);
             # its answer is still waiting to be read.
@@ -262,8 +296,7 @@ class ControlClient:
                 sock.sendall(json.dumps(request).encode() + b"\n")
             if wait:
                 sock.settimeout(None)
-            reader = sock.makefile("rb")
-            for raw in reader:
+            for raw in _lines(sock):
                 message = json.loads(raw)
                 yield message
                 if message.get("done"):

@@ -15,7 +15,6 @@ import contextlib
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,9 +22,6 @@ APP_NAME = "restic-monitor"
 HOME_ENV = "RESTIC_MONITOR_HOME"
 DEFAULT_PROFILE = "default"
 PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-
-# Unix socket paths are limited to ~108 bytes (104 on macOS); stay well below.
-_MAX_SOCKET_PATH = 100
 
 
 def default_home() -> Path:
@@ -169,25 +165,15 @@ class Home(ProfileFiles):
             return [DEFAULT_PROFILE, *names]
         return names
 
+    @property
     def control_socket(self) -> Path:
-        """A Unix socket path that fits the OS limit whatever the home's length.
+        """Where the instance's Unix socket goes when the home's path is short enough.
 
-        Inside the home when short enough; otherwise in a per-user private
-        folder under the temp dir, named by a hash of the home so that the CLI
-        finds the same path the instance chose.
+        Otherwise the instance chooses a place outside the home
+        (:mod:`restic_monitor.platform.unix_socket`); either way clients take
+        the address it publishes in :attr:`control_json`, never this path.
         """
-        inside = self.root / "control.sock"
-        if len(os.fsencode(inside)) <= _MAX_SOCKET_PATH:
-            return inside
-        import hashlib  # only for long homes: keeps OpenSSL out of a short-home process
-
-        digest = hashlib.sha256(os.fsencode(self.root)).hexdigest()[:20]
-        uid = os.getuid() if hasattr(os, "getuid") else 0
-        base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
-        candidate = base / f"restic-monitor-{uid}" / f"{digest}.sock"
-        if len(os.fsencode(candidate)) > _MAX_SOCKET_PATH:
-            candidate = Path("/tmp") / f"restic-monitor-{uid}" / f"{digest}.sock"  # noqa: S108
-        return candidate
+        return self.root / "control.sock"
 
 
 def _private_folder(folder: Path) -> None:

@@ -11,7 +11,14 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from restic_monitor.control import ControlClient, ControlError, NoAnswer, NoInstance, connect
+from restic_monitor.control import (
+    ControlClient,
+    ControlError,
+    NoAnswer,
+    NoInstance,
+    Untrusted,
+    connect,
+)
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_USAGE
 from restic_monitor.instance import InstanceLock, already_running_message
 from restic_monitor.paths import DEFAULT_PROFILE, Home, ProfileFiles
@@ -34,6 +41,8 @@ def instance(home: Home) -> ControlClient | None:
             return connect(home)
         except NoInstance:
             pass
+        except Untrusted as exc:  # nothing was sent: say why, whatever holds the lock
+            raise CliError(str(exc), EXIT_INSTANCE) from None
         except NoAnswer as exc:
             lock = InstanceLock(home.lock)
             raise CliError(
@@ -60,6 +69,8 @@ def instance(home: Home) -> ControlClient | None:
 def call(client: ControlClient, command: str, args: dict[str, Any] | None = None) -> Any:
     try:
         return client.call(command, args or {})
+    except Untrusted as exc:
+        raise CliError(str(exc), EXIT_INSTANCE) from None
     except ControlError as exc:
         raise CliError(str(exc)) from None
 

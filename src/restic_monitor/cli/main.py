@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from restic_monitor import __version__
 from restic_monitor.cli.common import CliError
-from restic_monitor.control import ControlError, NoAnswer
+from restic_monitor.control import ControlError, NoAnswer, Untrusted
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_INTERRUPTED, EXIT_OK
 from restic_monitor.jobs.names import JOB_KINDS
 from restic_monitor.paths import Home, resolve_home
@@ -217,6 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except NoAnswer as exc:
         print(f"restic-monitor: {exc}; see {home.app_log}", file=sys.stderr)
+        return EXIT_INSTANCE
+    except Untrusted as exc:
+        print(f"restic-monitor: {exc}", file=sys.stderr)
         return EXIT_INSTANCE
     except ControlError as exc:
         print(f"restic-monitor: {exc}", file=sys.stderr)

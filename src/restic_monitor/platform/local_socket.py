@@ -1,71 +1,118 @@
-"""The control channel's transport: a user-only Unix socket, or loopback TCP on Windows.
+"""The control channel's transport: a user-only Unix socket, or a user-only named pipe on Windows.
 
-The protocol on top (JSON lines, token check) lives in :mod:`restic_monitor.control`.
+The protocol on top (JSON lines, token check) lives in :mod:`restic_monitor.control`;
+this module only knows how to listen, how to connect, and how to make sure both
+ends belong to the same user. The instance chooses where it listens and
+publishes that address in ``control.json``; a client connects only to that
+address, and only after proving that the address and the process behind it are
+its user's own, because the first thing it sends is the access token.
+
+One implementation per OS: :mod:`.unix_socket` (Linux, macOS) and
+:mod:`.named_pipe` (Windows).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import struct
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 
-def listen(socket_path: Path) -> tuple[socket.socket, str, str]:
-    """A listening socket and its (family, address) for ``control.json``."""
+class Connection(Protocol):
+    """What the control channel needs of a connected stream (a socket, or a pipe)."""
+
+    def recv(self, size: int, /) -> bytes: ...
+
+    def sendall(self, data: bytes, /) -> None: ...
+
+    def settimeout(self, timeout: float | None, /) -> None: ...
+
+    def shutdown(self, how: int, /) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Listener(Protocol):
+    """A listening endpoint; ``shutdown`` wakes an ``accept`` blocked in another thread."""
+
+    def accept(self) -> tuple[Connection, object]: ...
+
+    def shutdown(self, how: int, /) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class UntrustedEndpoint(Exception):
+    """The published address, or whoever serves it, is not the user's own.
+
+    Nothing may be sent there: the first line a client sends holds the token.
+    """
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where an instance listens, as published in ``control.json``."""
+
+    family: str
+    address: str
+    #: Why the usual place could not be used and where the socket went instead (for the log).
+    note: str | None = None
+    #: A private folder made for this instance only, removed when it ends.
+    own_folder: Path | None = None
+
+
+def listen(socket_in_home: Path) -> tuple[Listener, Endpoint]:
+    """Listen where only this user can connect; ``socket_in_home`` is the preferred path."""
     if sys.platform == "win32":
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        host, port = sock.getsockname()[:2]
-        sock.listen(16)
-        return sock, "tcp", f"{host}:{port}"
-    socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.suppress(OSError):
-        socket_path.parent.chmod(0o700)
-    with contextlib.suppress(FileNotFoundError):
-        socket_path.unlink()  # stale: the caller holds the instance lock
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = os.umask(0o177)  # the socket is born user-only
-    try:
-        sock.bind(str(socket_path))
-    finally:
-        os.umask(old_umask)
-    sock.listen(16)
-    return sock, "unix", str(socket_path)
+        from restic_monitor.platform import named_pipe
+
+        return named_pipe.listen()
+    from restic_monitor.platform import unix_socket
+
+    return unix_socket.listen(socket_in_home)
 
 
-def connect(family: str, address: str, timeout: float) -> socket.socket:
-    """Connect to a published address; raises OSError or ValueError when that fails."""
+def connect(family: str, address: str, home_root: Path, timeout: float) -> Connection:
+    """Connect to a published address, checked to be the user's own before anything is sent.
+
+    Raises :class:`UntrustedEndpoint` when it is not, OSError or ValueError when
+    nothing (usable) listens there.
+    """
     if family == "tcp":
-        host, _, port = address.rpartition(":")
-        return socket.create_connection((host, int(port)), timeout=timeout)
+        # What the first release published on Windows: a port anyone on the machine
+        # could have taken, so there is no telling who would receive the token.
+        raise UntrustedEndpoint(
+            f"the instance publishes a TCP address ({address}), which cannot prove it is "
+            "yours (an older restic-monitor?); not sending anything. Restart it"
+        )
+    if family == "pipe" and sys.platform == "win32":
+        from restic_monitor.platform import named_pipe
+
+        return named_pipe.connect(address, timeout)
     if family == "unix" and sys.platform != "win32":
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        try:
-            sock.connect(address)
-        except OSError:
-            sock.close()
-            raise
-        return sock
+        from restic_monitor.platform import unix_socket
+
+        return unix_socket.connect(address, home_root, timeout)
     raise ValueError(f"unsupported control address family {family!r}")
 
 
-def peer_is_same_user(conn: socket.socket) -> bool:
-    """Whether the peer runs as our user, where the OS tells (Linux); else True."""
-    if sys.platform == "win32" or not hasattr(socket, "SO_PEERCRED"):
+def peer_is_same_user(conn: Connection) -> bool:
+    """Whether the client of a server-side connection runs as our user.
+
+    A named pipe's DACL already admits this user only; a Unix socket's peer
+    credentials are asked of the kernel.
+    """
+    if sys.platform == "win32":
         return True
-    try:
-        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    except OSError:
-        return True
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return bool(uid == os.getuid())
+    from restic_monitor.platform import unix_socket
+
+    return unix_socket.peer_is_same_user(conn)
 
 
-def remove(family: str, address: str) -> None:
-    if family == "unix":
-        with contextlib.suppress(OSError):
-            Path(address).unlink()
+def remove(endpoint: Endpoint) -> None:
+    """Remove what :func:`listen` left on disk (the socket, a private folder)."""
+    if endpoint.family == "unix" and sys.platform != "win32":
+        from restic_monitor.platform import unix_socket
+
+        unix_socket.remove(endpoint)
