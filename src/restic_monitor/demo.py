@@ -115,6 +115,8 @@ def run_demo(*, once: bool, keep: bool = False, debug: bool = False) -> int:
             "min_seconds_between_backups": BETWEEN,
             "no_backup_warning_seconds": 3600,
             "pause_seconds": 60,
+            # The demo restores right after each backup: no scheduled check holding the lock.
+            "check_every_seconds": 0,
         }
         atomic_write(home.settings_json, json.dumps(settings, indent=2).encode())
         out.say(f"demo home {home.root} (settings.json, env.json, logs/)")
