@@ -19,22 +19,6 @@ from benchmarks.common import Result, alternate
 START = 1_800_000_000.0
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = START
-        self.mono_now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def mono(self) -> float:
-        return self.mono_now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        self.mono_now += seconds
-
-
 class _ActiveUser:
     """An idle source that always sees the user active: the engine only waits."""
 
@@ -86,7 +70,7 @@ def _home(root: Path, profiles: int, exe: Path) -> Path:
 class _Engine:
     def __init__(self, root: Path, profiles: int) -> None:
         from restic_monitor.engine.scheduler import Scheduler
-        from restic_monitor.engine.scripted import ScriptedRunner
+        from restic_monitor.engine.scripted import ScriptedClock, ScriptedRunner
         from restic_monitor.paths import Home
 
         exe = root / "restic"
@@ -95,7 +79,7 @@ class _Engine:
         exe.chmod(0o755)
         home = Home(_home(root / "home", profiles, exe))
         home.ensure()
-        self.clock = _Clock()
+        self.clock = ScriptedClock(START)
         self.runner = ScriptedRunner(self.clock)
         self.notices = _Notices()
         self.scheduler = Scheduler(
