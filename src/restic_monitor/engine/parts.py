@@ -37,7 +37,6 @@ class EngineParts(Protocol):
     idle_source: IdleSource
     runner: JobRunner
     ended: collections.deque[tuple[Job, RunResult]]
-    last_idle: float | None
     shutting_down: bool
     automatic: bool
     ignored: list[str]
@@ -48,6 +47,9 @@ class EngineParts(Protocol):
 
     @property
     def recorder(self) -> Recording: ...
+
+    @property
+    def last_idle(self) -> float | None: ...
 
     def wall(self) -> float: ...
 

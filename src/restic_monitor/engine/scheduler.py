@@ -28,9 +28,11 @@ from restic_monitor.engine.profile import ProfileRuntime
 from restic_monitor.engine.queue import Cancelled, Job, JobQueue
 from restic_monitor.engine.recording import Recorder
 from restic_monitor.engine.runner import JobRunner
+from restic_monitor.engine.senses import Senses
 from restic_monitor.engine.view import engine_view
 from restic_monitor.isotime import to_iso
 from restic_monitor.jobs.backup import IDLE, MANUAL, OVERDUE
+from restic_monitor.jobs.kinds import KINDS
 from restic_monitor.notify import Notice, Notifier
 from restic_monitor.paths import DEFAULT_PROFILE, Home
 from restic_monitor.platform import power as platform_power
@@ -38,7 +40,7 @@ from restic_monitor.platform.idle import IdleSource
 from restic_monitor.policy.backup import decide
 from restic_monitor.restic.command import version as restic_version
 from restic_monitor.restic.runner import RunResult
-from restic_monitor.state.history import History, RunRecord
+from restic_monitor.state.history import History
 from restic_monitor.status.build import FALLBACK_SETTINGS, EngineView
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,6 @@ MAX_SLEEP = 300.0
 CONFIG_ERROR_RECHECK = 2.0
 #: A pause without a duration when the profile's settings cannot be read.
 DEFAULT_PAUSE_SECONDS = 28800.0
-#: A wall-clock step bigger than this between two looks is a jump or a resume.
-CLOCK_JUMP_TOLERANCE = 30.0
 
 Emit = Callable[..., None]
 
@@ -78,7 +78,6 @@ class Scheduler:
         self.automatic = automatic
         self._clock = clock
         self._mono = monotonic
-        self._power = power
         self._emit_to = emit
         self.wake_up = wake or (lambda: None)
         self.history = History(home.history_db)
@@ -87,8 +86,7 @@ class Scheduler:
         self.shutting_down = False
         #: Jobs that ended, with their result: filled from runner threads, emptied by step().
         self.ended: collections.deque[tuple[Job, RunResult]] = collections.deque()
-        self.last_idle: float | None = None
-        self._last_look: tuple[float, float] | None = None
+        self.senses = Senses(idle_source, power)
         self._versions: dict[str, str | None] = {}
         self._probe_version = restic_version
         self.recorder = Recorder(self)
@@ -104,7 +102,7 @@ class Scheduler:
     def load(self) -> None:
         """Read every profile's configuration and state; take up what a crash left."""
         self._profiles.load(self._clock())
-        self._read_idle()
+        self.senses.read_idle()
         self._start_next(self._clock())
         self.publish()
 
@@ -117,9 +115,9 @@ class Scheduler:
         while self.ended:
             job, result = self.ended.popleft()
             self.recorder.ended(job, result, now)
-        self._note_clock(now, mono)
+        self.senses.note_clock(now, mono)
         self._profiles.discover()
-        idle = self._read_idle()
+        idle = self.senses.read_idle()
         wakes = [now + MAX_SLEEP]
         ready: list[tuple[ProfileRuntime, bool]] = []
         for profile in self.profiles.values():
@@ -178,7 +176,9 @@ class Scheduler:
             queued=False,
             idle_grows=self.idle_source.grows_on_its_own,
             idle_reports_activity=self.idle_source.reports_activity,
-            on_battery=settings is not None and settings.skip_on_battery and self._on_battery(),
+            on_battery=settings is not None
+            and settings.skip_on_battery
+            and self.senses.on_battery(),
             needs_elevation=settings is not None and platform_power.needs_elevation(settings.args),
         )
         decision = decide(settings or FALLBACK_SETTINGS, free)
@@ -231,16 +231,9 @@ class Scheduler:
                 f"the configuration of profile {profile.name} is invalid, no {kind} started:\n"
                 + "\n".join(profile.problems)
             )
-        settings = profile.config.settings
-        if kind == "backup" and platform_power.needs_elevation(settings.args):
-            from restic_monitor.policy.backup import Reason
-
-            raise EngineError(Reason.NEEDS_ELEVATION.describe())
-        if kind == "forget" and not settings.forget_args:
-            raise NothingToDo(
-                f"profile {profile.name} has no retention policy (forget_args is empty in "
-                f"{profile.paths.settings_json}): nothing to forget"
-            )
+        refusal = KINDS[kind].refusal(profile.paths, profile.config.settings)
+        if refusal is not None:
+            raise (NothingToDo if refusal.nothing_to_do else EngineError)(refusal.message)
         if kind == "backup":
             profile.set_hold(None, self._clock(), self._mono())
         queued = self.queue.find(kind, profile.name)
@@ -277,7 +270,7 @@ class Scheduler:
         for profile_name in stopped_backups if hold else ():
             mono = self._mono()
             self.profiles[profile_name].set_hold(
-                start_hold(self.idle_source, self._read_idle(), mono), self._clock(), mono
+                start_hold(self.idle_source, self.senses.read_idle(), mono), self._clock(), mono
             )
         self.publish()
         return stopped or bool(dropped)
@@ -355,6 +348,10 @@ class Scheduler:
 
     # --- helpers --------------------------------------------------------------------
 
+    @property
+    def last_idle(self) -> float | None:
+        return self.senses.last_idle
+
     def wall(self) -> float:
         return self._clock()
 
@@ -386,34 +383,6 @@ class Scheduler:
             self._versions[exe] = self._probe_version(exe)
         return self._versions[exe]
 
-    def _read_idle(self) -> float | None:
-        try:
-            value = self.idle_source.seconds()
-        except Exception as exc:
-            log.warning("idle source %s failed: %s", self.idle_source.name, exc)
-            value = None
-        self.last_idle = value
-        return value
-
-    def _on_battery(self) -> bool:
-        try:
-            return self._power() is True
-        except Exception:
-            log.exception("reading the power state failed")
-            return False
-
-    def _note_clock(self, now: float, mono: float) -> None:
-        if self._last_look is not None:
-            wall_step = now - self._last_look[0]
-            mono_step = mono - self._last_look[1]
-            if abs(wall_step - mono_step) > CLOCK_JUMP_TOLERANCE:
-                log.info(
-                    "the clock moved %+.0f s more than elapsed time (sleep, resume or clock "
-                    "change); re-planning",
-                    wall_step - mono_step,
-                )
-        self._last_look = (now, mono)
-
     # --- the published view -----------------------------------------------------------
 
     def publish(self) -> None:
@@ -426,9 +395,3 @@ class Scheduler:
         for profile in self.profiles.values():
             self.decide(profile, now, self.last_idle)
         self.view = engine_view(self, now, self._mono())
-
-    def record_of(self, job: Job) -> RunRecord | None:
-        profile = self.profiles.get(job.profile)
-        if profile is None or job.run_id is None:
-            return None
-        return profile.record(job.run_id)

@@ -21,12 +21,14 @@ from restic_monitor.jobs.base import (
     LOCKS_UNLOCK_LATER,
     LOCKS_UNLOCK_NOW,
     JobContext,
+    Refusal,
     RunPlan,
     Verdict,
     failed_to_start,
     restic_for,
 )
 from restic_monitor.notify import Notice
+from restic_monitor.paths import ProfileFiles
 from restic_monitor.restic.command import speaks_json
 from restic_monitor.restic.outcomes import (
     Classification,
@@ -56,6 +58,15 @@ class BackupKind:
     name = "backup"
     is_backup = True
     needs_clean_locks = True
+
+    def refusal(self, profile: ProfileFiles, settings: Settings) -> Refusal | None:
+        from restic_monitor.platform.power import needs_elevation
+
+        if needs_elevation(settings.args):
+            from restic_monitor.policy.backup import Reason
+
+            return Refusal(Reason.NEEDS_ELEVATION.describe())
+        return None
 
     def plan(self, context: JobContext) -> RunPlan:
         settings = context.config.settings

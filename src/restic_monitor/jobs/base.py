@@ -80,6 +80,15 @@ class Verdict:
     locks: str = LOCKS_CLEAN
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a job asked for cannot be queued for the profile at all."""
+
+    message: str
+    #: Nothing to act on (no retention policy): said, not an error.
+    nothing_to_do: bool = False
+
+
 class CannotRun(Exception):
     """The job cannot start at all (restic missing); its verdict is recorded as is."""
 
@@ -97,6 +106,10 @@ class JobKind(Protocol):
     needs_clean_locks: bool
 
     def plan(self, context: JobContext) -> RunPlan: ...
+
+    def refusal(self, profile: ProfileFiles, settings: Settings) -> Refusal | None:
+        """Why it cannot be asked for now (checked before it is queued), or None."""
+        ...
 
     def judge(self, result: RunResult, settings: Settings) -> Verdict: ...
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 
 from restic_monitor.config.settings import Settings
-from restic_monitor.jobs.base import LOCKS_CLEAN, JobContext, RunPlan, Verdict
+from restic_monitor.jobs.base import LOCKS_CLEAN, JobContext, Refusal, RunPlan, Verdict
 from restic_monitor.jobs.maintenance import failure_notice, maintenance_plan, maintenance_verdict
 from restic_monitor.notify import Notice
+from restic_monitor.paths import ProfileFiles
 from restic_monitor.restic.outcomes import Outcome
 from restic_monitor.restic.runner import RunResult
 
@@ -29,6 +30,9 @@ class CheckKind:
     name = "check"
     is_backup = False
     needs_clean_locks = True
+
+    def refusal(self, profile: ProfileFiles, settings: Settings) -> Refusal | None:
+        return None
 
     def plan(self, context: JobContext) -> RunPlan:
         settings = context.config.settings

@@ -14,9 +14,10 @@ import re
 from collections.abc import Mapping
 
 from restic_monitor.config.settings import Settings
-from restic_monitor.jobs.base import CannotRun, JobContext, RunPlan, Verdict, restic_for
+from restic_monitor.jobs.base import CannotRun, JobContext, Refusal, RunPlan, Verdict, restic_for
 from restic_monitor.jobs.maintenance import failure_notice, maintenance_verdict
 from restic_monitor.notify import Notice
+from restic_monitor.paths import ProfileFiles
 from restic_monitor.restic.command import Restic
 from restic_monitor.restic.outcomes import Outcome
 from restic_monitor.restic.runner import RunResult
@@ -49,6 +50,15 @@ class CopyKind:
     name = "copy"
     is_backup = False
     needs_clean_locks = True
+
+    def refusal(self, profile: ProfileFiles, settings: Settings) -> Refusal | None:
+        if settings.copy_to_profile:
+            return None
+        return Refusal(
+            f"profile {profile.name} has no mirror (copy_to_profile is empty in "
+            f"{profile.settings_json}): nothing to copy",
+            nothing_to_do=True,
+        )
 
     def plan(self, context: JobContext) -> RunPlan:
         settings = context.config.settings

@@ -14,9 +14,10 @@ import socket
 
 from restic_monitor.config.restic_options import has_option, option_value
 from restic_monitor.config.settings import Settings
-from restic_monitor.jobs.base import CannotRun, JobContext, RunPlan, Verdict
+from restic_monitor.jobs.base import CannotRun, JobContext, Refusal, RunPlan, Verdict
 from restic_monitor.jobs.maintenance import failure_notice, maintenance_plan, maintenance_verdict
 from restic_monitor.notify import Notice
+from restic_monitor.paths import ProfileFiles
 from restic_monitor.restic.outcomes import Outcome
 from restic_monitor.restic.runner import RunResult
 
@@ -39,6 +40,15 @@ class ForgetKind:
     name = "forget"
     is_backup = False
     needs_clean_locks = True
+
+    def refusal(self, profile: ProfileFiles, settings: Settings) -> Refusal | None:
+        if settings.forget_args:
+            return None
+        return Refusal(
+            f"profile {profile.name} has no retention policy (forget_args is empty in "
+            f"{profile.settings_json}): nothing to forget",
+            nothing_to_do=True,
+        )
 
     def plan(self, context: JobContext) -> RunPlan:
         settings = context.config.settings

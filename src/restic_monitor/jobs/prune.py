@@ -10,7 +10,7 @@ import re
 
 from restic_monitor.config.settings import Settings
 from restic_monitor.humanize import human_bytes
-from restic_monitor.jobs.base import JobContext, RunPlan, Verdict
+from restic_monitor.jobs.base import JobContext, Refusal, RunPlan, Verdict
 from restic_monitor.jobs.maintenance import (
     failure_notice,
     maintenance_plan,
@@ -18,6 +18,7 @@ from restic_monitor.jobs.maintenance import (
     parse_size,
 )
 from restic_monitor.notify import Notice
+from restic_monitor.paths import ProfileFiles
 from restic_monitor.restic.runner import RunResult
 
 _TOTAL = re.compile(r"^total prune:")
@@ -28,6 +29,9 @@ class PruneKind:
     name = "prune"
     is_backup = False
     needs_clean_locks = True
+
+    def refusal(self, profile: ProfileFiles, settings: Settings) -> Refusal | None:
+        return None
 
     def plan(self, context: JobContext) -> RunPlan:
         settings = context.config.settings

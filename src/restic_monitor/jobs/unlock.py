@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from restic_monitor.config.settings import Settings
 from restic_monitor.humanize import human_duration
-from restic_monitor.jobs.base import JobContext, RunPlan, Verdict, failed_to_start, restic_for
+from restic_monitor.jobs.base import (
+    JobContext,
+    Refusal,
+    RunPlan,
+    Verdict,
+    failed_to_start,
+    restic_for,
+)
 from restic_monitor.notify import Notice
+from restic_monitor.paths import ProfileFiles
 from restic_monitor.restic.outcomes import Outcome, classify
 from restic_monitor.restic.runner import RunResult
 
@@ -26,6 +34,9 @@ class UnlockKind:
     name = "unlock"
     is_backup = False
     needs_clean_locks = False
+
+    def refusal(self, profile: ProfileFiles, settings: Settings) -> Refusal | None:
+        return None
 
     def plan(self, context: JobContext) -> RunPlan:
         restic = restic_for(context)

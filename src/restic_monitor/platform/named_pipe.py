@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 
-from restic_monitor.platform.local_socket import Endpoint, UntrustedEndpoint
+from restic_monitor.platform.endpoint import Endpoint, UntrustedEndpoint
 from restic_monitor.platform.pipe_rules import (
     is_local_pipe_name,
     owner_only_sddl,

@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from restic_monitor.platform.local_socket import Connection, Endpoint, UntrustedEndpoint
+from restic_monitor.platform.endpoint import Connection, Endpoint, UntrustedEndpoint
 
 assert sys.platform != "win32"  # Windows uses named_pipe; mypy skips the rest there
 
