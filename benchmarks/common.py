@@ -181,6 +181,9 @@ def make_home(path: Path, env: dict[str, str], *more: dict[str, str], **settings
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "RESTIC_MONITOR_HOME"}
     env.pop("QT_QPA_PLATFORM", None)
+    # An installed package has its bytecode compiled; a shell that turns the cache off
+    # would time the compiling of every module on every start instead of the app.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra or {})
     return env
 

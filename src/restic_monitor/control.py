@@ -30,7 +30,6 @@ from typing import Any
 
 from restic_monitor.paths import Home
 from restic_monitor.platform import local_socket
-from restic_monitor.state.files import atomic_write
 
 try:  # the constant-time comparison hmac.compare_digest uses when OpenSSL is absent;
     # importing hmac itself would map all of libcrypto into a process that only waits
@@ -91,6 +90,8 @@ class ControlServer:
             "token": self.token,
             "pid": os.getpid(),
         }
+        from restic_monitor.state.files import atomic_write  # the server's side only
+
         atomic_write(self.home.control_json, json.dumps(info).encode(), mode=0o600)
         self._thread = threading.Thread(target=self._accept_loop, name="control", daemon=True)
         self._thread.start()
