@@ -80,7 +80,7 @@ def run_one(name: str, work: Path, quick: bool, baseline: str | None) -> Result:
     if name == "prune":
         from benchmarks.maintenance import bench_prune
 
-        return bench_prune(work, 2 if quick else 7)
+        return bench_prune(work, 2 if quick else 10)
     from benchmarks.reaction import bench_reaction
 
     return bench_reaction(work, 2 if quick else 5)

@@ -16,7 +16,7 @@ import pytest
 from restic_monitor.engine.errors import ConfigInvalid, UnknownProfile
 from restic_monitor.engine.queue import Cancelled
 from restic_monitor.isotime import parse_iso
-from restic_monitor.logs import SECRETS
+from restic_monitor.logfilter import SECRETS
 from restic_monitor.policy.backup import STOP_HOLD_SECONDS
 from restic_monitor.restic.output import Summary
 from restic_monitor.state.files import read_engine_state, read_pause, write_last_success

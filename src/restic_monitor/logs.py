@@ -10,46 +10,15 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
-import threading
-from collections.abc import Iterable
 
+from restic_monitor.logfilter import SECRETS
 from restic_monitor.paths import Home
-from restic_monitor.restic.masking import Redactor
 
 LOG_MAX_BYTES = 1024 * 1024
 LOG_BACKUPS = 4  # at most 5 MiB of application log in all
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
-class SecretFilter(logging.Filter):
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._by_profile: dict[str, tuple[str, ...]] = {}
-        self._redactor = Redactor(())
-
-    def update(self, secrets: Iterable[str], profile: str = "default") -> None:
-        """Mask ``secrets`` from now on: one profile's values, beside every other profile's."""
-        with self._lock:
-            self._by_profile[profile] = tuple(secrets)
-            self._redactor = Redactor(v for values in self._by_profile.values() for v in values)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        with self._lock:
-            redactor = self._redactor
-        message = record.getMessage()
-        masked = redactor.text(message)
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redactor.text(record.exc_text)
-        if masked != message:
-            record.msg = masked
-            record.args = None
-        return True
-
-
-SECRETS = SecretFilter()
 _state: dict[str, str | None] = {"problem": None}
 
 

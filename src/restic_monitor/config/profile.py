@@ -47,7 +47,7 @@ def load_config(home: ProfileFiles, *, keyring: bool = True) -> Config:
     env = load_env(home, problems, keyring=keyring)
     if env is not None:
         # The application log's filter masks these from now on, whatever logs them.
-        from restic_monitor.logs import SECRETS
+        from restic_monitor.logfilter import SECRETS
 
         SECRETS.update(env.secrets(), profile=home.name)
     if problems or settings is None or env is None:

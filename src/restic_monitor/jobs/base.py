@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from restic_monitor.config.profile import Config
 from restic_monitor.config.settings import Settings
@@ -20,7 +20,9 @@ from restic_monitor.notify import Notice
 from restic_monitor.paths import ProfileFiles
 from restic_monitor.restic.command import Restic, ResticCommand, ResticUnavailable, find_restic
 from restic_monitor.restic.outcomes import Outcome
-from restic_monitor.restic.runner import RunResult
+
+if TYPE_CHECKING:
+    from restic_monitor.restic.runner import RunResult
 
 
 @dataclass(frozen=True)

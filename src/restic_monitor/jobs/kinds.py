@@ -7,7 +7,7 @@ from restic_monitor.jobs.base import JobKind
 from restic_monitor.jobs.check import CHECK
 from restic_monitor.jobs.copy import COPY
 from restic_monitor.jobs.forget import FORGET
-from restic_monitor.jobs.names import JOB_KINDS
+from restic_monitor.jobs.names import JOB_KINDS, MAINTENANCE
 from restic_monitor.jobs.prune import PRUNE
 from restic_monitor.jobs.unlock import UNLOCK
 
@@ -15,6 +15,5 @@ KINDS: dict[str, JobKind] = {
     kind.name: kind for kind in (BACKUP, UNLOCK, FORGET, PRUNE, CHECK, COPY)
 }
 assert set(KINDS) == set(JOB_KINDS), "jobs/names.py lists every kind"
-#: The kinds that keep a repository healthy, in the order they run when due together:
-#: the mirror gets the new snapshot first, then the retention policy and the rest.
-MAINTENANCE = (COPY.name, FORGET.name, PRUNE.name, CHECK.name)
+assert (COPY.name, FORGET.name, PRUNE.name, CHECK.name) == MAINTENANCE
+__all__ = ["KINDS", "MAINTENANCE"]

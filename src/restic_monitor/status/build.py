@@ -10,6 +10,7 @@ progress, the idle time) is absent from the files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from restic_monitor import __version__
 from restic_monitor.config.settings import Settings
@@ -17,7 +18,6 @@ from restic_monitor.humanize import human_duration
 from restic_monitor.isotime import iso_or_none, to_iso
 from restic_monitor.policy.backup import Decision, Reason
 from restic_monitor.policy.warning import warning_active
-from restic_monitor.restic.runner import RunHandle
 from restic_monitor.state.history import RunRecord, consecutive_failures, last_finished
 from restic_monitor.status.model import (
     CurrentJob,
@@ -31,6 +31,9 @@ from restic_monitor.status.model import (
     RunInfo,
     Status,
 )
+
+if TYPE_CHECKING:
+    from restic_monitor.restic.runner import RunHandle
 
 #: The warning threshold shown while a profile's configuration is invalid.
 FALLBACK_SETTINGS = Settings(args=("backup",))

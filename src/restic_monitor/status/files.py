@@ -8,7 +8,7 @@ import time
 from restic_monitor.config.files import ConfigError
 from restic_monitor.config.profile import env_permission_warnings, load_config
 from restic_monitor.config.settings import Settings
-from restic_monitor.jobs.kinds import MAINTENANCE
+from restic_monitor.jobs.names import MAINTENANCE
 from restic_monitor.paths import Home
 from restic_monitor.policy.backup import Facts, decide
 from restic_monitor.policy.maintenance import KindFacts, next_due
