@@ -176,8 +176,8 @@ def bench_prune(tmp: Path, rounds: int) -> Result:
         [
             f"A repository of {SNAPSHOTS} snapshots ({FILES} files of {FILE_BYTES // 1024} KiB, "
             f"{CHANGED} changed per snapshot) forgotten down to {KEEP}, restored from the same "
-            "prepared copy before every prune (the copy is not timed). They take turns "
-            "round by round; the ratio is taken pair by pair. Through an instance the command "
+            "prepared copy before every prune (not timed, and written out to disk before the "
+            "prune starts). They take turns round by round; the ratio is taken pair by pair. Through an instance the command "
             "waits for the job's outcome as `restic-monitor prune` does. Both apps' homes set "
             "low_priority to false, since plain restic runs at normal priority. A scheduled "
             "prune starts no command: the instance's own cost is the request-to-outcome row. "
