@@ -36,6 +36,9 @@ def record(plan: dict[str, Any], what: str) -> None:
 
 
 def main() -> int:
+    # restic asks for SIGINT whatever it inherited (Go's signal.Notify undoes an ignored
+    # disposition); a shell's background job starts with SIGINT ignored, so do as restic does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     plan_path = Path(sys.argv[1])
     argv = sys.argv[2:]
     plan: dict[str, Any] = json.loads(plan_path.read_text())
