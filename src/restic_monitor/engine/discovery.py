@@ -68,7 +68,9 @@ class Profiles:
                     )
                 )
         why = getattr(engine.idle_source, "why", None)
-        if why:
+        if why and not engine.automatic:
+            log.debug("idle source unavailable (%s); this run backs up only on request", why)
+        elif why:
             log.warning("idle time unknown: %s; automatic backups need a working idle source", why)
         else:
             log.info("idle source: %s", engine.idle_source.name)

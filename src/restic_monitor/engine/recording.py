@@ -134,7 +134,8 @@ class Recorder:
             and notice.kind == "failure"
             and self._repeats(job, profile, verdict.reason)
         ):
-            log.info("same failure as the previous automatic run; no new notice")
+            log.info("profile %s: %s failed as the run before did (%s); no new notice",
+                     profile.name, job.kind, verdict.reason)  # fmt: skip
         elif notice is not None:
             engine.notify(profile, notice)
         profile.refresh_records(job.kind)

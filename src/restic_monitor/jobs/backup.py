@@ -125,11 +125,17 @@ class BackupKind:
         return Verdict(cls.outcome, cls.reason, cls.message, counted, fields, locks)
 
     def notice(self, verdict: Verdict, result: RunResult, settings: Settings) -> Notice | None:
-        summary = f"; {result.summary.describe()}" if result.summary else ""
         if verdict.counted_success:
-            if settings.notify_success:
-                return Notice("success", "Backup completed", verdict.message + summary)
-            return None
+            if not settings.notify_success:
+                return None
+            if result.summary is None:
+                return Notice("success", "Backup completed", verdict.message)
+            # The title says it completed; the body says what it made, not the title again.
+            made = result.summary.describe()
+            made = made[:1].upper() + made[1:] + "."
+            if verdict.reason == "ok":
+                return Notice("success", "Backup completed", made)
+            return Notice("success", "Backup completed", f"{verdict.message}\n{made}")
         if verdict.outcome is Outcome.INTERRUPTED:
             return None  # the user stopped it, or the monitor is quitting
         last_lines = "\n".join(result.tail[-5:])

@@ -105,8 +105,21 @@ def inhibit_sleep(why: str = "A backup is running") -> Inhibition:
         key = exc.__class__.__name__
         if key not in _warned:
             _warned.add(key)
-            log.info("cannot keep the machine awake during backups (%s: %s)", key, exc)
+            log.info("cannot keep the machine awake during backups: %s", _why_not(exc))
         return _Nothing()
+
+
+def _why_not(exc: Exception) -> str:
+    """In words, not as an exception's repr: this line is read by users in the log."""
+    if isinstance(exc, (FileNotFoundError, ConnectionRefusedError)):
+        return "there is no system D-Bus (logind) to ask"
+    if isinstance(exc, PermissionError):
+        return "the system D-Bus refused the connection"
+    if isinstance(exc, ImportError):
+        return f"a module it needs is missing ({exc.name})"
+    if isinstance(exc, TimeoutError):
+        return "logind did not answer within 5 s"
+    return str(exc) or exc.__class__.__name__
 
 
 class ResumeWatcher:

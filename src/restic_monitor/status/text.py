@@ -138,8 +138,11 @@ def describe_run(run: RunInfo) -> str:
         details.append(f"{run.files_new} new, {run.files_changed or 0} changed files")
     if run.data_added is not None:
         details.append(f"{human_bytes(run.data_added)} added")
-    if run.duration is not None:
-        details.append(f"in {human_duration(run.duration)}")
+    if run.duration is not None and outcome != "error":
+        # "in 10 s" after a success; "after 10 s" otherwise, which cannot be read as a time
+        # still to come. A run that could not start has no duration worth saying.
+        took = "in" if run.counted_success else "after"
+        details.append(f"{took} {human_duration(run.duration)}")
     text = head + (": " + ", ".join(details) if details else "")
     if not run.counted_success and run.message:
         text += f"\n  {run.message}"
