@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,7 @@ def test_no_sleep_inhibitor_is_said_in_words_not_as_an_exception(
 
     monkeypatch.setattr(sleep, "_LogindInhibition", refuse)
     monkeypatch.setattr(sleep, "_warned", set())
-    monkeypatch.setattr(sleep.sys, "platform", "linux")
+    monkeypatch.setattr(sys, "platform", "linux")
     with caplog.at_level(logging.INFO, logger=sleep.__name__):
         sleep.inhibit_sleep().release()
 
