@@ -451,8 +451,7 @@ def test_load_config_missing_file_mentions_init_and_folder(tmp_path: Path, which
     expected_path = home.settings_json if which == "settings" else home.env_json
     assert problem.file == expected_path
     assert "file not found" in problem.message
-    assert "`restic-monitor init`" in problem.message
-    assert str(home.root) in problem.message
+    assert f"`restic-monitor --home {home.root} init`" in problem.message
 
 
 def test_load_config_missing_home_reports_both_files(tmp_path: Path) -> None:

@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 
+from restic_monitor import paths
+from restic_monitor.paths import Home
 from restic_monitor.platform import sleep
 from restic_monitor.platform.idle import UnknownIdle
 from restic_monitor.status.model import RunInfo
 from restic_monitor.status.text import describe_run
+from tests.conftest import cli, write_config
 from tests.engine_rig import Rig
 
 
@@ -103,3 +106,25 @@ def test_idle_time_unknown_is_a_warning_only_where_backups_wait_for_it(
 
     warned = [r for r in caplog.records if "idle time unknown" in r.getMessage()]
     assert bool(warned) is automatic  # a backup asked for in a terminal needs no idle time
+
+
+def test_hints_name_the_home_in_use_so_that_they_work_when_pasted(home: Home) -> None:
+    write_config(home, {"args": ["backup", "/data"]}, {"RESTIC_REPOSITORY": "/r"})
+    (home.profiles_dir / "laptop").mkdir(parents=True)
+
+    status = cli(home, "status")
+    check = cli(home, "check", "--profile", "laptop")
+
+    assert f"start it with `restic-monitor --home {home.root} run`" in status.stdout
+    assert f"`restic-monitor --home {home.root} init --profile laptop`" in check.stdout
+    assert "`restic-monitor init" not in check.stdout + check.stderr
+
+
+def test_hints_for_the_default_home_stay_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(paths, "default_home", lambda: tmp_path / "usual")
+    assert Home(tmp_path / "usual").command("run") == "restic-monitor run"
+    assert Home(tmp_path / "my home").command("stop") == (
+        f'restic-monitor --home "{tmp_path / "my home"}" stop'
+    )

@@ -113,5 +113,5 @@ def already_running_message(home: Any, lock: InstanceLock) -> str:
     who = f" (pid {pid})" if pid else ""
     return (
         f"restic-monitor is already running for {home.root}{who}. "
-        "Use `restic-monitor status`, or stop it before starting another."
+        f"Use `{home.command('status')}`, or stop it before starting another."
     )

@@ -125,6 +125,18 @@ class Home(ProfileFiles):
     def profiles_dir(self) -> Path:
         return self.root / "profiles"
 
+    def command(self, words: str) -> str:
+        """``restic-monitor WORDS`` as it must be typed to reach this home.
+
+        A hint is pasted into a shell: without the ``--home`` in use it would act
+        on another home (or on none) and seem not to work.
+        """
+        if self.root == default_home():
+            return f"restic-monitor {words}"
+        text = str(self.root)
+        quoted = f'"{text}"' if any(c.isspace() for c in text) else text
+        return f"restic-monitor --home {quoted} {words}"
+
     def profile(self, name: str) -> ProfileHome:
         """The files of profile ``name`` (``default`` is the home's root)."""
         if name == DEFAULT_PROFILE:

@@ -135,7 +135,8 @@ def cmd_init(args: argparse.Namespace, home: Home) -> int:
         print(
             "\nEdit them: env.json holds RESTIC_REPOSITORY and RESTIC_PASSWORD (or any restic "
             "variable), settings.json the backup command and timings.\n"
-            f"Then run `restic-monitor check{which}`, and `restic-monitor restic{which} init` "
+            f"Then run `{home.command('check' + which)}`, and "
+            f"`{home.command('restic' + which + ' init')}` "
             "to create a new repository if you do not have one."
         )
         if name != DEFAULT_PROFILE:

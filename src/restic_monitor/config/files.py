@@ -52,6 +52,15 @@ def describe(value: Any) -> str:
     return "an object"
 
 
+def _init_command(folder: Path) -> str:
+    """``init`` for the profile whose folder this is: the home's root, or profiles/NAME."""
+    from restic_monitor.paths import Home
+
+    if folder.parent.name == "profiles":
+        return Home(folder.parent.parent).command(f"init --profile {folder.name}")
+    return Home(folder).command("init")
+
+
 def read_json_object(path: Path, problems: list[Problem], secret: bool) -> dict[str, Any] | None:
     """Read ``path`` as a JSON object, appending problems instead of raising."""
 
@@ -63,7 +72,7 @@ def read_json_object(path: Path, problems: list[Problem], secret: bool) -> dict[
     except FileNotFoundError:
         problem(
             f"file not found. Create it in {path.parent} "
-            "(`restic-monitor init` writes example files to start from)."
+            f"(`{_init_command(path.parent)}` writes example files to start from)."
         )
         return None
     except OSError as exc:  # e.g. a home folder created by another user

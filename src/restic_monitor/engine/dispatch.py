@@ -47,7 +47,7 @@ class Dispatcher:
                 job.fail(
                     ConfigInvalid(
                         f"the configuration of profile {profile.name} is invalid; see "
-                        "`restic-monitor status`"
+                        f"`{self.engine.home.command('status')}`"
                     )
                 )
                 continue

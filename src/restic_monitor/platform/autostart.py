@@ -180,7 +180,8 @@ def linux_install_plan(home: Path | None, headless: bool) -> Plan:
         if _ours(service):
             plan.commands.append(["systemctl", "--user", "disable", "--now", SERVICE_NAME])
             plan.remove.append(service)
-        plan.notes.append("It starts at your next login; start it now with `restic-monitor run`.")
+        run = "restic-monitor run" if home is None else f'restic-monitor --home "{home}" run'
+        plan.notes.append(f"It starts at your next login; start it now with `{run}`.")
     return plan
 
 

@@ -37,7 +37,15 @@ if TYPE_CHECKING:
 
 #: The warning threshold shown while a profile's configuration is invalid.
 FALLBACK_SETTINGS = Settings(args=("backup",))
-NOT_RUNNING_TEXT = "restic-monitor is not running (start it with `restic-monitor run`)"
+
+
+def not_running_text(home: str) -> str:
+    """What status says of a home no instance holds, with the command that starts one."""
+    from pathlib import Path
+
+    from restic_monitor.paths import Home
+
+    return f"restic-monitor is not running (start it with `{Home(Path(home)).command('run')}`)"
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,8 @@ def build_status(
     chosen = [p for p in view.profiles if only is None or p.name == only]
     if not chosen:
         raise KeyError(only)
-    profiles = [_profile_status(p, view, current, now) for p in chosen]
+    not_running = None if view.instance_running else not_running_text(home)
+    profiles = [_profile_status(p, view, current, now, not_running) for p in chosen]
     primary = profiles[0]
     warnings = [*view.warnings, *primary.warnings]
     for other in profiles[1:]:
@@ -158,7 +167,11 @@ def _current_job(job: JobView | None) -> CurrentJob | None:
 
 
 def _profile_status(
-    p: ProfileView, view: EngineView, current: CurrentJob | None, now: float
+    p: ProfileView,
+    view: EngineView,
+    current: CurrentJob | None,
+    now: float,
+    not_running: str | None,
 ) -> ProfileStatus:
     last_run = last_finished(p.records)
     if p.decision is not None:  # the decision saw the clock-jump-corrected times
@@ -190,8 +203,8 @@ def _profile_status(
     reason_text = p.decision.reason.describe() if p.decision is not None else None
     if p.problems:
         reason, reason_text = Reason.CONFIG_ERROR.value, Reason.CONFIG_ERROR.describe()
-    elif not view.instance_running:
-        reason, reason_text = "not_running", NOT_RUNNING_TEXT
+    elif not_running is not None:
+        reason, reason_text = "not_running", not_running
     current_run = None
     if running:
         assert current is not None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK
 from restic_monitor.humanize import human_bytes, human_duration
 from restic_monitor.isotime import parse_iso
+from restic_monitor.paths import Home
 from restic_monitor.status.model import ProfileStatus, RunInfo, Status
 
 
@@ -26,7 +28,7 @@ def format_status(status: Status, now: float | None = None) -> str:
         if several:
             lines.append("")
             lines.append(f"Profile {profile.name}:")
-        block = _profile_lines(profile, now)
+        block = _profile_lines(profile, now, status.home)
         lines.extend(f"  {line}" if several else line for line in block)
     if several:
         lines.append("")
@@ -45,7 +47,7 @@ def format_status(status: Status, now: float | None = None) -> str:
     return "\n".join(lines)
 
 
-def _profile_lines(p: ProfileStatus, now: float) -> list[str]:
+def _profile_lines(p: ProfileStatus, now: float, home: str) -> list[str]:
     lines = []
     if p.config_error:
         lines.append("Configuration error:")
@@ -69,7 +71,8 @@ def _profile_lines(p: ProfileStatus, now: float) -> list[str]:
         current = p.current_run
         if current is not None and current.stalled:
             quiet = human_duration(current.seconds_since_progress or 0)
-            lines.append(f"  STALLED: no progress for {quiet}; `restic-monitor stop` ends it")
+            stop = Home(Path(home)).command("stop")
+            lines.append(f"  STALLED: no progress for {quiet}; `{stop}` ends it")
     if p.paused_until:
         lines.append(f"Paused until {p.paused_until}")
     if p.warning:
