@@ -24,7 +24,8 @@ from restic_monitor.restic.reader import OutputReader
 from restic_monitor.restic.runner import RunResult
 from restic_monitor.state.history import History, RunRecord
 from restic_monitor.status.text import describe_run, format_status
-from restic_monitor.tray.view import tooltip, tray_view
+from restic_monitor.tray.state import tooltip
+from restic_monitor.tray.view import tray_view
 
 from .engine_rig import Rig
 

@@ -303,7 +303,7 @@ def test_missing_configuration_points_to_init(home: Home) -> None:
     result = cli(home, "backup")
 
     assert result.returncode == 2
-    assert "restic-monitor init" in result.stderr
+    assert f"restic-monitor --home {home.root} init" in result.stderr
     assert str(home.settings_json) in result.stderr
 
 

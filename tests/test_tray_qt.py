@@ -21,8 +21,10 @@ from restic_monitor.platform.idle import FileIdle
 from restic_monitor.state.history import History
 from restic_monitor.tray import icons
 from restic_monitor.tray.app import TrayApp
-from restic_monitor.tray.view import Action, IconState, tray_view
-from restic_monitor.tray.windows import HistoryWindow, LogViewer, history_title
+from restic_monitor.tray.history_window import HistoryWindow, history_title
+from restic_monitor.tray.log_viewer import LogViewer
+from restic_monitor.tray.state import IconState
+from restic_monitor.tray.view import Action, tray_view
 
 from .conftest import SECRET, FakeRestic, write_config
 
@@ -506,3 +508,94 @@ def test_the_qt_binding_keeps_its_references_to_true_false_and_none(qapp: QAppli
     after = (sys.getrefcount(True), sys.getrefcount(False), sys.getrefcount(None))
 
     assert after == before
+
+
+def test_a_configuration_error_keeps_the_menu_narrow_and_the_whole_text_one_click_away(
+    qapp: QApplication, qtbot: Any, tmp_path: Path
+) -> None:
+    home = Home(tmp_path / ("a-folder-with-a-long-name-" * 4) / "restic-monitor")
+    home.ensure()
+    home.settings_json.write_text(
+        json.dumps({"args": "backup", "progress": "true", "min_idle_seconds": "five minutes"})
+    )
+    home.env_json.write_text('{"RESTIC_REPOSITORY": "/r", "RESTIC_PASSWORD": 5}')
+    idle = tmp_path / "idle"
+    idle.write_text("0")
+    app = TrayApp(qapp, home, FileIdle(idle), kill_after=2)
+    assert app.daemon.lock.acquire()
+    app.start()
+    try:
+        qtbot.waitUntil(lambda: app._view.state is IconState.ERROR, timeout=10_000)
+        app._rebuild_menu()
+        assert app.menu.sizeHint().width() < 480
+        texts = _menu_texts(app)
+        assert sum(str(home.settings_json) in t for t in texts) == 0  # too long to show whole
+        assert sum(t.startswith("Configuration error in") for t in texts) == 2  # each file once
+        info = [a for a in app.menu.actions() if a.text().startswith("  progress")]
+        assert info and info[0].isEnabled(), "status lines are drawn at full contrast"
+
+        info[0].trigger()  # any status line opens the problems window
+        window = app.windows.problems
+        assert window is not None and window.isVisible()
+        text = window.text.toPlainText()
+        assert f"{home.settings_json}: progress: expected true or false" in text
+        window.copy_all()
+        assert qapp.clipboard().text() == text
+        assert window.windowTitle() == "restic-monitor — problems"
+        window.close()
+    finally:
+        app.daemon.close()
+        app.tray.hide()
+
+
+def test_a_folder_that_cannot_be_opened_says_so_with_its_path(
+    tray: Any, qtbot: Any, home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    opener = bin_dir / "xdg-open"
+    opener.write_text("#!/bin/sh\nexit 3\n")  # xdg-open: no program for folders
+    opener.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    shown: list[tuple[str, str, str]] = []
+    monkeypatch.setattr(
+        tray, "_message", lambda title, body, kind: shown.append((title, body, kind))
+    )
+
+    tray.perform(Action.CONFIG_FOLDER)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+
+    title, body, kind = shown[0]
+    assert (title, kind) == ("Cannot open the folder", "failure")
+    assert str(home.root) in body and "no program to open it" in body
+
+
+def test_log_viewer_wraps_finds_and_marks_errors_at_the_newest_line(
+    qapp: QApplication, qtbot: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "restic-last.log"
+    lines = [f"line {i} " + "word " * 60 for i in range(300)]
+    lines.append("Fatal: unable to open config file: permission denied")
+    path.write_text("\n".join(lines) + "\n")
+    viewer = LogViewer(path, "Last restic log")
+    qtbot.addWidget(viewer)
+    viewer.show()
+    qtbot.waitUntil(lambda: "Fatal:" in viewer.text.toPlainText(), timeout=5_000)
+
+    assert viewer.text.lineWrapMode() == viewer.text.LineWrapMode.WidgetWidth
+    bar = viewer.text.verticalScrollBar()
+    assert bar.value() == bar.maximum(), "opens at the newest line"
+    assert viewer.text.horizontalScrollBar().value() == 0
+    last = viewer.text.document().lastBlock()
+    formats = last.layout().formats()
+    assert formats and formats[0].format.fontWeight() > 400, "the error line is marked"
+    assert not viewer.text.document().firstBlock().layout().formats()
+
+    viewer.search.setText("line 12 ")
+    assert viewer.found.text() == "1 match"
+    assert viewer.text.textCursor().selectedText() == "line 12 "
+    viewer.search.setText("no such text")
+    assert viewer.found.text() == "not found"
+    viewer.wrap.setChecked(False)
+    assert viewer.text.lineWrapMode() == viewer.text.LineWrapMode.NoWrap
+    viewer.close()

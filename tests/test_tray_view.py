@@ -22,15 +22,8 @@ from restic_monitor.status.model import (
     RunInfo,
     Status,
 )
-from restic_monitor.tray.view import (
-    Action,
-    Entry,
-    IconState,
-    TrayView,
-    icon_state,
-    tooltip,
-    tray_view,
-)
+from restic_monitor.tray.state import IconState, icon_state, tooltip
+from restic_monitor.tray.view import MENU_LINE_CHARS, Action, Entry, TrayView, tray_view
 from restic_monitor.tray.wording import ago, clock_time, duration_words
 
 NOW = time.mktime((2026, 11, 27, 15, 0, 0, 0, 0, -1))
@@ -330,7 +323,9 @@ def test_menu_when_all_is_well() -> None:
         "&Quit",
     ]
     info = [e for e in view.menu if e.action is None and not e.separator and not e.children]
-    assert all(not e.enabled for e in info), "status lines are information, not commands"
+    # Drawn at full contrast (a disabled item is light grey): enabled, with no command.
+    assert info and all(e.enabled for e in info)
+    assert view.find(Action.PROBLEMS) is None, "nothing is wrong: no problems window offered"
 
 
 def test_one_profile_commands_name_their_profile_even_when_it_is_not_default() -> None:
@@ -392,10 +387,11 @@ def test_menu_with_configuration_error_lists_every_problem_and_the_way_out() -> 
     view = tray_view(broken, NOW)
     shown = labels(broken)
 
-    assert "Configuration error:" in shown
-    assert all(f"  {p}" in shown for p in problems[:7])
-    more = next(e for e in view.menu if e.label == "  3 more problems")
-    assert [e.label for e in more.children] == problems[7:]  # every problem is in the menu
+    # The file once, then each problem without it; the rest in the problems window.
+    assert shown.count("Configuration error in settings.json:") == 1
+    assert all(f"  key{i}: unknown setting" in shown for i in range(6))
+    assert "  … and 4 more (Show problems…)" in shown
+    assert view.find(Action.PROBLEMS) is not None
     backup = view.find(Action.BACKUP)
     assert backup is not None and not backup.enabled
     for action in (Action.CONFIG_FOLDER, Action.RELOAD, Action.QUIT):
@@ -610,6 +606,7 @@ def test_two_profiles_get_a_section_each_with_their_own_commands() -> None:
         "  Last backup: 2 h ago (13:00) · snapshot 01234567",
         "  Last run failed: Wrong repository password (check RESTIC_PASSWORD in env.json)",
         "  Next backup: too soon after the previous backup (not before 16:00)",
+        "Show problems…",
         "Back up all now",
         "Pause all for 8 hours",
         "Open restic shell",
@@ -764,7 +761,7 @@ def test_an_invalid_profile_cannot_be_backed_up_but_the_others_can() -> None:
     default = view.find(Action.BACKUP, "default")
     assert cloud is not None and not cloud.enabled
     assert default is not None and default.enabled
-    assert "  Configuration error:" in top_labels(view)
+    assert "  Configuration error in settings.json:" in top_labels(view)
     every = view.find(Action.BACKUP_ALL)
     assert every is not None and every.enabled
 
@@ -862,3 +859,32 @@ def test_the_menu_shows_the_last_check_and_the_next_due_maintenance() -> None:
     assert view.state is IconState.OK
     assert "Last check: 3 days ago, no errors" in labels
     assert "Next maintenance: forget, when you are next away" in labels
+
+
+def test_problems_of_two_files_name_each_file_once_and_long_paths_keep_their_ends() -> None:
+    folder = "/home/someone/.config/restic-monitor/profiles/a-rather-long-profile-name"
+    problems = [
+        f"{folder}/settings.json: args: expected a list of strings",
+        f"{folder}/settings.json: progress: expected true or false",
+        f"{folder}/env.json: RESTIC_PASSWORD: expected a string",
+    ]
+    shown = labels(status(config_error=problems, reason="config_error", reason_text="invalid"))
+
+    headers = [line for line in shown if line.startswith("Configuration error in")]
+    assert len(headers) == 2
+    assert headers[0].startswith("Configuration error in /home/")
+    assert headers[0].endswith("settings.json:") and "…" in headers[0]
+    assert headers[1].endswith("env.json:")
+    assert "  args: expected a list of strings" in shown
+    assert "  RESTIC_PASSWORD: expected a string" in shown
+    assert max(len(line) for line in shown) <= 72
+
+
+def test_a_line_too_long_for_any_menu_is_cut_and_keeps_its_whole_text() -> None:
+    reason = "restic said: " + "x" * 300
+    view = tray_view(status(warnings=[reason]), NOW)
+
+    line = next(e for e in view.entries() if e.label.startswith("Problem: restic said"))
+    assert line.label.endswith("…") and len(line.label) <= MENU_LINE_CHARS
+    assert line.full == f"Problem: {reason}"
+    assert view.find(Action.PROBLEMS) is not None

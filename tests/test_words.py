@@ -128,3 +128,17 @@ def test_hints_for_the_default_home_stay_short(
     assert Home(tmp_path / "my home").command("stop") == (
         f'restic-monitor --home "{tmp_path / "my home"}" stop'
     )
+
+
+def test_not_idle_yet_says_how_long_away_and_which_setting(tmp_path: Path) -> None:
+    from restic_monitor.tray.wording import status_lines
+
+    rig = Rig(tmp_path)  # the user is at the machine: idle 0
+    rig.profile(min_idle_seconds=300)
+    rig.step()
+    profile = rig.of("default")
+
+    assert profile.reason == "not_idle"
+    assert profile.reason_text == "after 5 min away (min_idle_seconds)"
+    lines = status_lines(profile, rig.clock.now, [])
+    assert "Backup after 5 min away (min_idle_seconds)" in lines

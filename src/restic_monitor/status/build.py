@@ -201,6 +201,11 @@ def _profile_status(
     )
     reason = p.decision.reason.value if p.decision is not None else None
     reason_text = p.decision.reason.describe() if p.decision is not None else None
+    if reason == Reason.NOT_IDLE.value and p.settings is not None:
+        # How long "away" is, and the setting that says so: "not idle yet" alone
+        # leaves the user guessing whether anything will ever happen.
+        away = human_duration(p.settings.min_idle_seconds)
+        reason_text = f"after {away} away (min_idle_seconds)"
     if p.problems:
         reason, reason_text = Reason.CONFIG_ERROR.value, Reason.CONFIG_ERROR.describe()
     elif not_running is not None:

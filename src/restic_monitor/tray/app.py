@@ -9,7 +9,6 @@ Reading ``Engine.status()`` is a copy of memory and happens on the UI thread.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import sys
@@ -17,10 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QCursor, QDesktopServices
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCursor
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
 from restic_monitor import __version__
@@ -30,16 +28,19 @@ from restic_monitor.notify import DesktopNotifier, LogNotifier, MultiNotifier, N
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource
 from restic_monitor.platform.process import release_free_memory
-from restic_monitor.platform.terminal import (
-    TerminalError,
-    open_terminal,
-    open_windows_shell,
-    own_command,
-)
 from restic_monitor.status.model import Status
-from restic_monitor.tray import icons
+from restic_monitor.tray import icons, opens
 from restic_monitor.tray.bridge import Bridge, QtNotifier, install_signal_handlers
-from restic_monitor.tray.view import Action, Entry, IconState, TrayView, stopped_view, tray_view
+from restic_monitor.tray.open_windows import OpenWindows
+from restic_monitor.tray.state import IconState
+from restic_monitor.tray.view import (
+    Action,
+    Entry,
+    TrayView,
+    has_problems,
+    stopped_view,
+    tray_view,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 RUNNING_REFRESH_MS = 1000
 #: ...and otherwise, for relative times such as "2 h ago".
 IDLE_REFRESH_MS = 60_000
+#: The widest information line in the menu, in device-independent pixels: the
+#: menu stays under ~480 px at 100 % scale; the problems window has the rest.
+MENU_LINE_PX = 420
 
 
 class TrayApp(QObject):
@@ -74,7 +78,7 @@ class TrayApp(QObject):
         self._status: Status | None = None
         self._view: TrayView = tray_view(None)
         self._quitting = False
-        self._windows: list[Any] = []
+        self.windows = OpenWindows()
         self._submenus: list[QMenu] = []
         #: Why the engine is not running (it could not start, or died), when so.
         self._stopped: str | None = None
@@ -83,6 +87,7 @@ class TrayApp(QObject):
 
         self.tray = QSystemTrayIcon(icons.icon(IconState.STARTING))
         self.menu = QMenu()
+        self.menu.setToolTipsVisible(True)  # a shortened line shows its whole text
         self.menu.aboutToShow.connect(self._rebuild_menu)
         self.tray.setContextMenu(self.menu)
         self.tray.activated.connect(self._on_activated)
@@ -98,7 +103,6 @@ class TrayApp(QObject):
         self.bridge.command_done.connect(self._on_command_done)
         self.bridge.ready.connect(self._on_ready)
         self.bridge.failed.connect(self._on_failed)
-        self.bridge.open_url.connect(self._open_url)
         self.bridge.shutdown_requested.connect(lambda: self.quit(ask=False))
         self.engine.subscribe(self.bridge.engine_event.emit)
 
@@ -131,6 +135,7 @@ class TrayApp(QObject):
         self.tray.setIcon(icons.icon(self._view.state))
         self.tray.setToolTip(self._view.tooltip)
         self.timer.stop()
+        self._update_problems_window()
         self._message(
             "restic-monitor stopped",
             f"{message}\nNo backups run until it is started again.",
@@ -180,6 +185,7 @@ class TrayApp(QObject):
         self._view = tray_view(self._status)
         self.tray.setIcon(icons.icon(self._view.state, self._view.progress))
         self.tray.setToolTip(self._view.tooltip)
+        self._update_problems_window()
         busy = self._status.current_job is not None
         interval = RUNNING_REFRESH_MS if busy else IDLE_REFRESH_MS
         if self.timer.interval() != interval or not self.timer.isActive():
@@ -221,17 +227,24 @@ class TrayApp(QObject):
                 menu.addSeparator()
             elif entry.children:
                 sub = menu.addMenu(entry.text)
+                sub.setToolTipsVisible(True)
                 self._submenus.append(sub)
                 self._fill(sub, entry.children)
             else:
-                text = entry.text if entry.action else entry.text.replace("&", "&&")
-                action = QAction(text, menu)
-                action.setEnabled(entry.enabled and entry.action is not None)
-                if entry.action is not None:
-                    chosen, profile = entry.action, entry.profile
-                    action.triggered.connect(
-                        lambda _=False, a=chosen, p=profile: self.perform(a, p)
+                text, full = entry.text, entry.full
+                if not entry.action:  # information: no mnemonic, at most MENU_LINE_PX wide
+                    shown = menu.fontMetrics().elidedText(
+                        text, Qt.TextElideMode.ElideRight, MENU_LINE_PX
                     )
+                    full = full or (text if shown != text else None)
+                    text = shown.replace("&", "&&")
+                action = QAction(text, menu)
+                # Information is drawn enabled (full contrast) and opens the whole text.
+                action.setEnabled(entry.enabled)
+                if full:
+                    action.setToolTip(full)
+                chosen, profile = entry.action or Action.PROBLEMS, entry.profile
+                action.triggered.connect(lambda _=False, a=chosen, p=profile: self.perform(a, p))
                 menu.addAction(action)
 
     @Slot(QSystemTrayIcon.ActivationReason)
@@ -254,8 +267,9 @@ class TrayApp(QObject):
             Action.RELOAD: lambda: self._command("reload", engine.reload),
             Action.SHELL: lambda: self._open_shell(profile),
             Action.HISTORY: lambda: self._open_history(profile),
-            Action.APP_LOG: lambda: self._open_log(self.home.app_log, "Application log"),
-            Action.LAST_LOG: lambda: self._open_log(files.last_log, self._log_title(profile)),
+            Action.PROBLEMS: self._show_problems,
+            Action.APP_LOG: lambda: self.windows.log(self.home.app_log, "Application log"),
+            Action.LAST_LOG: lambda: self.windows.log(files.last_log, self._log_title(profile)),
             Action.LOGS_FOLDER: lambda: self._open_folder(self.home.logs),
             Action.CONFIG_FOLDER: lambda: self._open_folder(files.root),
             Action.QUIT: self.quit,
@@ -295,65 +309,31 @@ class TrayApp(QObject):
 
     def _open_shell(self, profile: str | None) -> None:
         """Finding a terminal scans PATH and starts a process: not on the UI thread."""
-        chosen = ("--profile", profile) if profile is not None else ()
-
-        def work() -> None:
-            try:
-                if sys.platform == "win32":
-                    self._open_windows_shell(profile)
-                else:
-                    open_terminal(own_command("--home", str(self.home.root), "shell", *chosen))
-            except TerminalError as exc:
-                self._message("Cannot open a terminal", str(exc), "failure")
-
+        work = lambda: opens.open_shell(self.home, self.engine, profile, self._message)  # noqa: E731
         threading.Thread(target=work, name="tray-shell", daemon=True).start()
 
-    def _open_windows_shell(self, profile: str | None) -> None:
-        config = self.engine.config(profile or "default")
-        if config is None:
-            raise TerminalError("the configuration is invalid; fix it first (see the menu)")
-        from restic_monitor.restic.command import Restic, shell_welcome
-
-        exe = config.settings.resolve_restic() or config.settings.restic_exe
-        open_windows_shell(Restic(exe, config.env).shell_env(), shell_welcome(config.env))
-
     def _open_folder(self, folder: Path) -> None:
-        def work() -> None:
-            with contextlib.suppress(OSError):
-                folder.mkdir(parents=True, exist_ok=True)
-            self.bridge.open_url.emit(str(folder))
-
+        work = lambda: opens.open_folder(folder, self._message)  # noqa: E731
         threading.Thread(target=work, name="tray-folder", daemon=True).start()
 
-    @Slot(str)
-    def _open_url(self, folder: str) -> None:
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
-            self._message("restic-monitor", f"Cannot open {folder}", "failure")
+    def _show_problems(self) -> None:
+        """The whole status in a window: the menu's lines are short, this text is not."""
+        self.windows.show_problems()
+        self._update_problems_window()
+
+    def _update_problems_window(self) -> None:
+        if self._stopped is not None:
+            self.windows.update_problems(f"restic-monitor stopped: {self._stopped}", True)
+        elif self._status is None:
+            self.windows.update_problems("restic-monitor is starting.", False)
+        elif self.windows.problems is not None:
+            from restic_monitor.status.text import format_status
+
+            self.windows.update_problems(format_status(self._status), has_problems(self._status))
 
     def _open_history(self, profile: str | None) -> None:
-        from restic_monitor.tray.windows import HistoryWindow  # loaded when first needed
-
         known = [p.name for p in self._status.profiles] if self._status is not None else []
-        window = HistoryWindow(self.home, profile=profile, profiles=known)
-        self._keep(window)
-
-    def _open_log(self, path: Path, title: str) -> None:
-        from restic_monitor.tray.windows import LogViewer
-
-        window = LogViewer(path, title)
-        self._keep(window)
-
-    def _keep(self, window: Any) -> None:
-        """Keep a reference while the window is open (Qt would not)."""
-        self._windows.append(window)
-        window.destroyed.connect(lambda *_: self._forget(window))
-        window.show()
-        window.raise_()
-        window.activateWindow()
-
-    def _forget(self, window: Any) -> None:
-        with contextlib.suppress(ValueError):
-            self._windows.remove(window)
+        self.windows.history(self.home, profile, known)
 
     # --- notices ---------------------------------------------------------------------
 

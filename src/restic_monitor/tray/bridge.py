@@ -26,7 +26,6 @@ class Bridge(QObject):
     command_done = Signal(str, object, object)  # name, result, error text
     ready = Signal()
     failed = Signal(str)
-    open_url = Signal(str)
     shutdown_requested = Signal()
     qt_notice = Signal(object)
 

@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from restic_monitor.tray.view import IconState
+from restic_monitor.tray.state import IconState
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon, QImage

@@ -4,15 +4,7 @@ No Qt here: the icon state, the tooltip and every menu entry are derived
 from the same :class:`Status` that ``status --json`` prints, so they can be
 tested exhaustively without a display and can never disagree with the CLI.
 
-**One icon for the whole home.** Each profile has the state it would show
-alone (a configuration error beats everything, a running backup hides its own
-older failure and warning because it is about to replace them, a pause hides
-the rest: the user chose it). The icon shows the worst of them in this order:
-error > warning > backing up > paused > ok. A backup of one profile must not
-hide that another one fails or is overdue, so error and warning beat backing
-up in the shape; the progress ring is drawn around whatever shape is shown
-while any backup runs, so the activity stays visible too. The tooltip names
-the profile behind the shape.
+The icon and tooltip are in ``state``.
 
 **One profile looks as it always did**, so that existing users see no change;
 with several, each gets a section (its lines, and a submenu named after it
@@ -22,44 +14,29 @@ with its own commands) above the entries for the whole home.
 from __future__ import annotations
 
 import enum
-import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from restic_monitor.isotime import parse_iso
 from restic_monitor.status.model import ProfileStatus, Status
+from restic_monitor.tray.state import IconState, backup_progress, icon_state, tooltip
 from restic_monitor.tray.wording import (
-    ago,
     duration_words,
     maintenance_words,
-    profile_tooltip,
     status_lines,
     uncounted_failure,
     with_mnemonic,
 )
 
-MAX_PROBLEMS_SHOWN = 8
+MAX_PROBLEMS_SHOWN = 6
 DEFAULT_PAUSE_SECONDS = 28800.0
-
-
-class IconState(str, enum.Enum):
-    STARTING = "starting"
-    OK = "ok"
-    BACKING_UP = "backing-up"
-    PAUSED = "paused"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-#: Which profile's state the icon shows: the highest.
-SEVERITY = {
-    IconState.OK: 0,
-    IconState.PAUSED: 1,
-    IconState.BACKING_UP: 2,
-    IconState.WARNING: 3,
-    IconState.ERROR: 4,
-}
+#: The longest menu line, in characters. The Qt layer also cuts each line to a
+#: width in pixels (its font decides); this bounds what a line can carry at all.
+#: Longer lines end in "…"; the whole text is in the problems window.
+MENU_LINE_CHARS = 160
+#: A configuration problem as the loader words it: ``FILE: key: message``.
+_PROBLEM = re.compile(r"^(?P<file>.+?\.json): (?P<rest>.*)$", re.DOTALL)
 
 
 class Action(str, enum.Enum):
@@ -70,6 +47,7 @@ class Action(str, enum.Enum):
     RESUME = "resume"
     SHELL = "shell"
     HISTORY = "history"
+    PROBLEMS = "problems"
     APP_LOG = "app-log"
     LAST_LOG = "last-log"
     LOGS_FOLDER = "logs-folder"
@@ -85,6 +63,11 @@ class Entry:
     Command texts carry their keyboard mnemonic (``&Back up now``); :attr:`label`
     is the text as the user reads it. ``profile`` is the profile a command is
     about; None means the whole home (or, for History…, every profile).
+
+    Information lines are enabled: a disabled menu item is drawn light grey,
+    and these are the lines the user opens the menu to read. Choosing one
+    opens the problems window, where the same text is whole and selectable;
+    ``full`` is that text when the line had to be shortened (its tooltip).
     """
 
     text: str
@@ -93,6 +76,7 @@ class Entry:
     children: tuple[Entry, ...] = ()
     separator: bool = False
     profile: str | None = None
+    full: str | None = None
 
     @property
     def label(self) -> str:
@@ -134,97 +118,72 @@ class TrayView:
         )
 
 
-# --- state -----------------------------------------------------------------------
-
-
-def profile_state(p: ProfileStatus) -> IconState:
-    """The icon one profile would show alone."""
-    if p.config_error or p.reason == "needs_elevation":
-        return IconState.ERROR
-    if p.running:
-        return IconState.BACKING_UP
-    if p.paused:
-        return IconState.PAUSED
-    if uncounted_failure(p) or p.check_errors:
-        return IconState.ERROR
-    if p.warning or (p.mirror is not None and p.mirror.behind):
-        return IconState.WARNING
-    return IconState.OK
-
-
-def worst_profile(status: Status) -> ProfileStatus | None:
-    """The profile the icon stands for (the first of equals, so ``default`` first)."""
-    if not status.profiles:
-        return None
-    return max(status.profiles, key=lambda p: SEVERITY[profile_state(p)])
-
-
-def icon_state(status: Status | None) -> IconState:
-    worst = worst_profile(status) if status is not None else None
-    return IconState.STARTING if worst is None else profile_state(worst)
-
-
-def backup_progress(status: Status) -> float | None:
-    """The running backup's fraction for the ring (0.0 until restic reports it)."""
-    running = next((p for p in status.profiles if p.running), None)
-    if running is None:
-        return None
-    fraction = running.progress.fraction if running.progress is not None else None
-    return fraction if fraction is not None else 0.0
-
-
-def tooltip(status: Status | None, now: float) -> str:
-    """One line, the answer to "is my stuff backed up?", naming the profile it is about."""
-    worst = worst_profile(status) if status is not None else None
-    if status is None or worst is None:
-        return "restic-monitor — starting"
-    state = profile_state(worst)
-    if len(status.profiles) == 1:
-        return profile_tooltip(worst, state.value, now)
-    if state is IconState.OK:
-        oldest = min(
-            status.profiles,
-            key=lambda p: parse_iso(p.last_success) if p.last_success else -math.inf,
-        )
-        if not oldest.last_success:
-            return f"{oldest.name}: no backup yet"
-        age = ago(now - parse_iso(oldest.last_success))
-        return f"All {len(status.profiles)} profiles backed up · oldest: {oldest.name} {age}"
-    text = profile_tooltip(worst, state.value, now)
-    line = f"{worst.name}: {text[:1].lower()}{text[1:]}"
-    alike = sum(1 for p in status.profiles if p is not worst and profile_state(p) is state)
-    if alike and state in (IconState.ERROR, IconState.WARNING):
-        line += f" (and {alike} more)"
-    running = next((p for p in status.profiles if p.running), None)
-    if running is not None and running is not worst:
-        running_text = profile_tooltip(running, IconState.BACKING_UP.value, now)
-        line += f" · {running.name}: {running_text[:1].lower()}{running_text[1:]}"
-    return line
-
-
 # --- the menu ------------------------------------------------------------------------
 
 
+def elide(text: str, limit: int = MENU_LINE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut (first line only)."""
+    line = text.split("\n", 1)[0]
+    if len(line) <= limit and line == text:
+        return text
+    return line[: limit - 1].rstrip() + "…"
+
+
+def elide_middle(text: str, limit: int = 40) -> str:
+    """A path shortened in its middle, so both the folder's start and the file name show."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return f"{text[:head]}…{text[len(text) - (limit - 1 - head) :]}"
+
+
+def _line(text: str) -> Entry:
+    shown = elide(text)
+    return Entry(shown, full=text if shown != text else None)
+
+
 def _info(lines: list[str], indent: str = "") -> list[Entry]:
-    return [Entry(f"{indent}{line}", enabled=False) for line in lines]
+    return [_line(f"{indent}{line}") for line in lines]
 
 
 def _problem_entries(problems: list[str] | None, indent: str = "") -> list[Entry]:
+    """The configuration problems, each file named once above its own problems.
+
+    The loader names the file in every problem (right for a log line); in a
+    menu the same path on every line makes it as wide as the path is long.
+    """
     if not problems:
         return []
-    entries = [Entry(f"{indent}Configuration error:", enabled=False)]
-    many = len(problems) > MAX_PROBLEMS_SHOWN
-    shown = problems[: MAX_PROBLEMS_SHOWN - 1] if many else problems
-    entries.extend(_info(shown, indent + "  "))
-    rest = problems[len(shown) :]
-    if rest:  # every problem is in the menu; the rest one level down
-        entries.append(
-            Entry(
-                f"{indent}  {len(rest)} more problems",
-                children=tuple(Entry(p, enabled=False) for p in rest),
-            )
-        )
+    entries: list[Entry] = []
+    current: str | None = None
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        match = _PROBLEM.match(problem)
+        file, rest = (match["file"], match["rest"]) if match else (None, problem)
+        if file != current or not entries:
+            where = f" in {elide_middle(file)}" if file else ""
+            entries.append(Entry(f"{indent}Configuration error{where}:", full=file))
+            current = file
+        entries.append(_line(f"{indent}  {rest}"))
+    rest_count = len(problems) - MAX_PROBLEMS_SHOWN
+    if rest_count > 0:
+        entries.append(Entry(f"{indent}  … and {rest_count} more (Show problems…)"))
     return entries
+
+
+def has_problems(status: Status) -> bool:
+    """Whether anything is wrong that the problems window explains in full."""
+    return bool(status.warnings) or any(
+        p.config_error
+        or p.warning
+        or p.check_errors
+        or uncounted_failure(p)
+        or (p.mirror is not None and p.mirror.behind)
+        for p in status.profiles
+    )
+
+
+def _problems_entry(status: Status) -> list[Entry]:
+    return [Entry("Sho&w problems…", Action.PROBLEMS)] if has_problems(status) else []
 
 
 def _profile_commands(p: ProfileStatus) -> list[Entry]:
@@ -267,6 +226,7 @@ def _one_profile_menu(status: Status, p: ProfileStatus, now: float) -> list[Entr
     menu = _problem_entries(p.config_error)
     maintenance = _maintenance(status, with_profile=False)
     menu += _info(status_lines(p, now, status.warnings, maintenance))
+    menu += _problems_entry(status)
     menu += [SEPARATOR, *_profile_commands(p), SEPARATOR]
     menu.append(
         Entry("Open restic &shell", Action.SHELL, enabled=not p.config_error, profile=p.name)
@@ -313,7 +273,7 @@ def _profile_submenu(p: ProfileStatus) -> tuple[Entry, ...]:
 
 
 #: The mnemonics of the home's own entries in a menu with several profiles.
-_HOME_KEYS = frozenset("bprshlcgq")
+_HOME_KEYS = frozenset("bprshlcgqw")
 
 
 def _profiles_menu(status: Status, now: float) -> list[Entry]:
@@ -332,6 +292,8 @@ def _profiles_menu(status: Status, now: float) -> list[Entry]:
         menu += _problem_entries(p.config_error, "  ")
         menu += _info(status_lines(p, now, p.warnings), "  ")
         menu.append(SEPARATOR)
+    if has_problems(status):
+        menu[-1:] = [*_problems_entry(status), SEPARATOR]
     config_ok = [p for p in status.profiles if not p.config_error]
     menu.append(Entry("&Back up all now", Action.BACKUP_ALL, enabled=bool(config_ok)))
     if not all(p.paused for p in status.profiles):
@@ -379,8 +341,8 @@ def tray_view(status: Status | None, now: float | None = None) -> TrayView:
 def stopped_view(message: str) -> TrayView:
     """The engine could not start or has died: say so instead of showing a stale state."""
     menu = (
-        Entry(f"restic-monitor stopped: {message}", enabled=False),
-        Entry("No backups run until it is started again.", enabled=False),
+        _line(f"restic-monitor stopped: {message}"),
+        Entry("No backups run until it is started again."),
         SEPARATOR,
         Entry("&Application log", Action.APP_LOG),
         Entry("Open &configuration folder", Action.CONFIG_FOLDER),

@@ -151,6 +151,8 @@ def status_lines(
     # "Paused until …" says it already; a configuration error is listed above.
     if not p.running and not p.config_error and p.reason_text and p.reason != "paused":
         text = f"Next backup: {p.reason_text}"
+        if p.reason == "not_idle" and p.reason_text.startswith("after "):
+            text = f"Backup {p.reason_text}"
         earliest = p.next_backup_earliest
         if p.reason == "held_after_stop" and p.hold_until:
             earliest = p.hold_until

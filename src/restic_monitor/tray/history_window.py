@@ -1,6 +1,6 @@
-"""The tray's windows: the run history with a chart, and a log viewer that follows a file.
+"""The run history window: a chart and a table of runs.
 
-Both read the disk in background threads and hand the result to the UI
+It reads the disk in background threads and hands the result to the UI
 thread through signals, so a slow disk never freezes the tray. The history
 can be narrowed to one profile and one kind of job; each choice is a new
 query in a thread, and an answer that arrives after a newer choice is dropped.
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QPainter, QPainterPath, QPen, QTextCursor
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -287,110 +284,3 @@ class HistoryWindow(QDialog):
             self.summary.setText(f"{runs} shown, {ok} successful.")
         else:
             self.summary.setText("No runs of this choice." if self.filtered else "No backups yet.")
-
-
-class _Follower(QObject):
-    """Reads a growing file in a thread; emits new text, or a reset when it shrinks."""
-
-    appended = Signal(str)
-    reset = Signal(str)
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="log-follow", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        position = 0
-        identity: tuple[int, int] | None = None
-        first = True
-        while not self._stop.is_set():
-            try:
-                st = self.path.stat()
-                current = (st.st_ino, st.st_dev)
-                if first or current != identity or st.st_size < position:
-                    start = max(0, st.st_size - INITIAL_TAIL_BYTES)
-                    with self.path.open("rb") as fh:
-                        fh.seek(start)
-                        data = fh.read()
-                    position = start + len(data)
-                    identity = current
-                    self._emit(self.reset, data, skipped=start > 0)
-                    first = False
-                elif st.st_size > position:
-                    with self.path.open("rb") as fh:
-                        fh.seek(position)
-                        data = fh.read(4 * 1024 * 1024)
-                    position += len(data)
-                    self._emit(self.appended, data)
-            except FileNotFoundError:
-                if first or identity is not None:
-                    self._emit(self.reset, b"(no log yet)\n")
-                    identity = None
-                    position = 0
-                    first = False
-            except OSError as exc:
-                self._emit(self.reset, f"(cannot read {self.path}: {exc.strerror})\n".encode())
-            self._stop.wait(FOLLOW_INTERVAL)
-
-    def _emit(self, signal: Any, data: bytes, skipped: bool = False) -> None:
-        text = data.decode("utf-8", "replace")
-        if skipped:
-            text = "(earlier lines not shown)\n" + text.split("\n", 1)[-1]
-        with contextlib.suppress(RuntimeError):
-            signal.emit(text)
-
-
-class LogViewer(QDialog):
-    """A read-only view of a log file that follows it while it grows."""
-
-    def __init__(self, path: Path, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setWindowTitle(f"restic-monitor — {title}")
-        self.resize(900, 560)
-        self.path = path
-        self.text = QPlainTextEdit(self)
-        self.text.setReadOnly(True)
-        self.text.setMaximumBlockCount(MAX_LOG_LINES)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        label = QLabel(str(path), self)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addWidget(self.text, 1)
-        self.follower = _Follower(path)
-        self.follower.appended.connect(self._append)
-        self.follower.reset.connect(self._reset)
-        self.follower.start()
-
-    @Slot(str)
-    def _reset(self, text: str) -> None:
-        self.text.setPlainText(text.rstrip("\n"))
-        self.text.moveCursor(QTextCursor.MoveOperation.End)
-
-    @Slot(str)
-    def _append(self, text: str) -> None:
-        bar = self.text.verticalScrollBar()
-        at_end = bar.value() >= bar.maximum() - 2
-        cursor = self.text.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
-        if at_end:
-            bar.setValue(bar.maximum())
-
-    def done(self, result: int) -> None:
-        self.follower.stop()
-        super().done(result)
-
-    def closeEvent(self, event: Any) -> None:
-        self.follower.stop()
-        super().closeEvent(event)

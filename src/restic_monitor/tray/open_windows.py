@@ -1,0 +1,62 @@
+"""The tray's open windows: each imported when first opened, kept while it is open.
+
+A tray that imported its windows at start-up would pay for charts and
+viewers it may never show (start-up time and resident memory); Qt also keeps
+no Python reference to a top-level window, so without this list an opened
+window would be collected and vanish at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from restic_monitor.paths import Home
+
+
+class OpenWindows:
+    def __init__(self) -> None:
+        self._open: list[Any] = []
+        #: The problems window, while it is open (there is only one).
+        self.problems: Any = None
+
+    def history(self, home: Home, profile: str | None, known: list[str]) -> None:
+        from restic_monitor.tray.history_window import HistoryWindow
+
+        self._keep(HistoryWindow(home, profile=profile, profiles=known))
+
+    def log(self, path: Path, title: str) -> None:
+        from restic_monitor.tray.log_viewer import LogViewer
+
+        self._keep(LogViewer(path, title))
+
+    def show_problems(self) -> None:
+        if self.problems is not None:
+            self.problems.raise_()
+            self.problems.activateWindow()
+            return
+        from restic_monitor.tray.problems_window import ProblemsWindow
+
+        window = ProblemsWindow()
+        window.destroyed.connect(lambda *_: setattr(self, "problems", None))
+        self.problems = window
+        self._keep(window)
+
+    def update_problems(self, text: str, has_problems: bool) -> None:
+        if self.problems is not None:
+            self.problems.show_text(text, has_problems)
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def _keep(self, window: Any) -> None:
+        self._open.append(window)
+        window.destroyed.connect(lambda *_: self._forget(window))
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    def _forget(self, window: Any) -> None:
+        with contextlib.suppress(ValueError):
+            self._open.remove(window)
