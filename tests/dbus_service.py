@@ -70,6 +70,12 @@ class FakeService:
                 continue
             self.conn.send(new_method_return(msg, signature, values))
 
+    def emit(self, path: str, interface: str, member: str, signature: str, body: Any) -> None:
+        """Broadcast a signal, as a service does (to every matching client)."""
+        from jeepney import DBusAddress, new_signal
+
+        self.conn.send(new_signal(DBusAddress(path, interface=interface), member, signature, body))
+
     def close(self) -> None:
         self._stop.set()
         self.thread.join(5)

@@ -568,6 +568,27 @@ def test_a_repeated_automatic_failure_notifies_once_per_streak(rig: Rig) -> None
     assert rig.of("default").consecutive_failures == 3
 
 
+def test_the_first_automatic_failure_after_a_restart_is_notified(tmp_path: Path) -> None:
+    before = Rig(tmp_path)
+    before.profile(min_idle_seconds=60, min_seconds_between_backups=0)
+    before.idle.set(HOUR)
+    before.step()
+    before.finish(1, lines=["Fatal: wrong password or no key found"])
+    assert before.notices.titles().count("Backup failed") == 1
+
+    after = Rig(tmp_path)  # the app restarted: same home, same history, a new process
+    after.idle.set(HOUR)
+    after.clock.advance(6 * HOUR)
+    after.step()
+    after.finish(1, lines=["Fatal: wrong password or no key found"])
+    after.advance(6 * HOUR)
+    after.finish(1, lines=["Fatal: wrong password or no key found"])
+
+    # Its notice may have gone with the session it was shown in: tell once more, once.
+    assert after.notices.titles().count("Backup failed") == 1
+    assert after.of("default").consecutive_failures == 3
+
+
 def test_each_profiles_secrets_stay_masked_in_the_log_once_both_are_loaded(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -446,7 +446,7 @@ def test_reloading_an_invalid_configuration_notifies_once(
 ) -> None:
     qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
     shown: list[tuple[str, str]] = []
-    monkeypatch.setattr(tray, "_message", lambda title, body, kind: shown.append((title, kind)))
+    monkeypatch.setattr(tray, "_notify", lambda n: shown.append((n.title, n.kind)))
     home.settings_json.write_text('{"args": ["backup", "/data"], "min_idle_second": 5}')
 
     tray.perform(Action.RELOAD)
@@ -473,9 +473,7 @@ def test_a_failed_backup_reaches_the_desktop_with_reason_and_last_lines(
 ) -> None:
     qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
     shown: list[tuple[str, str, str]] = []
-    monkeypatch.setattr(
-        tray, "_message", lambda title, body, kind: shown.append((title, body, kind))
-    )
+    monkeypatch.setattr(tray, "_notify", lambda n: shown.append((n.title, n.body, n.kind)))
     fake_restic.plan(exit=1, lines=["Fatal: wrong password or no key found"])
 
     tray.perform(Action.BACKUP)
@@ -599,3 +597,21 @@ def test_log_viewer_wraps_finds_and_marks_errors_at_the_newest_line(
     viewer.wrap.setChecked(False)
     assert viewer.text.lineWrapMode() == viewer.text.LineWrapMode.NoWrap
     viewer.close()
+
+
+def test_a_notifications_buttons_do_what_they_say(
+    tray: Any, qtbot: Any, fake_restic: FakeRestic
+) -> None:
+    from restic_monitor.notify import Notice
+
+    qtbot.waitUntil(lambda: tray.engine.alive, timeout=10_000)
+    fake_restic.plan(exit=0)
+    failed = Notice("failure", "Backup failed", "x", topic="backup", profile="default")
+
+    tray._on_notice_action(failed, "default")  # a click on the notification itself
+    assert tray.windows.problems is not None and tray.windows.problems.isVisible()
+    opened = len(tray.windows)
+    tray._on_notice_action(failed, "log")
+    assert len(tray.windows) == opened + 1, "Show log opens the restic log"
+    tray._on_notice_action(failed, "backup")
+    qtbot.waitUntil(lambda: fake_restic.starts() == 1, timeout=10_000)

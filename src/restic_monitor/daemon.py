@@ -22,7 +22,7 @@ from restic_monitor.engine.host import Engine
 from restic_monitor.engine.queue import Cancelled
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_OK, EXIT_USAGE
 from restic_monitor.instance import InstanceLock, already_running_message
-from restic_monitor.notify import Notifier, headless_notifier
+from restic_monitor.notify import Notifier, headless_notifier, withdraw_all
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource, make_idle_source
 from restic_monitor.platform.sleep import ResumeWatcher
@@ -152,10 +152,11 @@ class Daemon:
         self.home = home
         self.lock = InstanceLock(home.lock)
         self.stop_event = threading.Event()
+        self.notifier = notifier or headless_notifier()
         self.engine = Engine(
             home,
             idle_source,
-            notifier=notifier or headless_notifier(),
+            notifier=self.notifier,
             kill_after=DEFAULT_KILL_AFTER if kill_after is None else kill_after,
         )
         self.server = ControlServer(
@@ -174,6 +175,8 @@ class Daemon:
         # A graceful stop and the kill after kill_after, then a last unlock (limited to 10 s,
         # and killed kill_after later if it ignores its stop).
         self.engine.shutdown(timeout=2 * self.engine.kill_after + 15)
+        # A failure shown on the desktop would outlive the app that could explain it.
+        withdraw_all(self.notifier)
         self.lock.release()
 
 

@@ -129,10 +129,13 @@ class Profiles:
                         "config",
                         "restic-monitor: configuration error",
                         "\n".join(problems[:5]) + more,
+                        topic="config",
                     ),
                 )
         else:
             assert profile.config is not None
+            if was_invalid and not initial:
+                self.engine.withdraw(profile, "config")
             names = ", ".join(sorted(profile.config.env)) or "none"
             verb = "loaded" if initial or was_invalid else "reloaded"
             log.info(

@@ -69,6 +69,9 @@ class ProfileRuntime:
         self.decision: Decision | None = None
         self.anchor = FutureAnchor()
         self.notified_problems: tuple[str, ...] = ()
+        #: The failure reason last notified per job kind, in this process: an automatic
+        #: run failing the same way is not notified again, unless nothing was yet.
+        self.notified_failures: dict[str, str] = {}
         self.env_warnings: list[str] = []
         self.log_problem: str | None = None
 

@@ -8,6 +8,7 @@ the user what they need to know, once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -127,6 +128,12 @@ class Recorder:
             profile.set_unlock_needed(True)
             log.info("the repository is unreachable; stale locks are cleared next time")
         notice = kind.notice(verdict, result, settings)
+        if notice is not None and notice.topic is None:
+            notice = dataclasses.replace(notice, topic=job.kind)
+        if verdict.counted_success:
+            # The failure the user was told about is over; so is "no recent backup".
+            gone = (job.kind, "no-backup", "stalled") if job.kind == "backup" else (job.kind,)
+            engine.withdraw(profile, *gone)
         if verdict.reason == CHECK_ERRORS and not newly_damaged:
             log.info("the repository check still finds errors; the user was told already")
         elif (
@@ -138,6 +145,8 @@ class Recorder:
                      profile.name, job.kind, verdict.reason)  # fmt: skip
         elif notice is not None:
             engine.notify(profile, notice)
+            if notice.kind == "failure":
+                profile.notified_failures[job.kind] = verdict.reason
         profile.refresh_records(job.kind)
         # Decide again before anyone waiting hears of the outcome, so that the
         # status they read next (warning, next backup) already reflects it.
@@ -218,9 +227,13 @@ class Recorder:
         """An automatic run failing like the one before: the user already knows.
 
         The first failure of a streak, a new reason and every manual run still
-        notify; the hourly no-backup warning keeps the streak visible.
+        notify, and so does the first failure since this process started (the
+        notice of the run before may have been lost with the session it was
+        shown in); the hourly no-backup warning keeps the streak visible.
         """
         if job.trigger not in (IDLE, OVERDUE):
+            return False
+        if profile.notified_failures.get(job.kind) != reason:
             return False
         records = profile.records if job.kind == "backup" else profile.kind_records.get(job.kind)
         previous = next(
@@ -246,7 +259,7 @@ class Recorder:
         last = profile.records[0] if profile.records else None
         if last is not None and last.outcome not in (None, "success"):
             body += f" Last run: {last.outcome}: {last.message or last.reason}"
-        self.engine.notify(profile, Notice("warning", "No recent backup", body))
+        self.engine.notify(profile, Notice("warning", "No recent backup", body, topic="no-backup"))
 
     def watch_stall(self, now: float) -> float | None:
         """Tell the user once when the running backup stops moving; when to look again."""
@@ -272,6 +285,7 @@ class Recorder:
                     "Backup stalled",
                     f"No progress for {minutes} (a server that went away, a disk that hangs?). "
                     "restic keeps retrying; you can stop the backup.",
+                    topic="stalled",
                 ),
             )
         self.engine.emit("stalled", profile=job.profile)

@@ -138,7 +138,8 @@ class BackupKind:
             return Notice("success", "Backup completed", f"{verdict.message}\n{made}")
         if verdict.outcome is Outcome.INTERRUPTED:
             return None  # the user stopped it, or the monitor is quitting
-        last_lines = "\n".join(result.tail[-5:])
+        # restic's last lines, less the one the reason already quotes.
+        last_lines = "\n".join(line for line in result.tail[-5:] if line != verdict.message)
         body = verdict.message + (f"\n{last_lines}" if last_lines else "")
         if verdict.reason == "missing_source" and verdict.outcome is Outcome.INCOMPLETE:
             return Notice("failure", "Backup incomplete", verdict.message)

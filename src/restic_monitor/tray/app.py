@@ -24,8 +24,9 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 from restic_monitor import __version__
 from restic_monitor.daemon import Daemon
 from restic_monitor.engine.errors import EngineError
-from restic_monitor.notify import DesktopNotifier, LogNotifier, MultiNotifier, Notice
+from restic_monitor.notify import LogNotifier, MultiNotifier, Notice
 from restic_monitor.paths import Home
+from restic_monitor.platform.desktop_notifications import DesktopNotifier
 from restic_monitor.platform.idle import IdleSource
 from restic_monitor.platform.process import release_free_memory
 from restic_monitor.status.model import Status
@@ -66,11 +67,13 @@ class TrayApp(QObject):
         self.app = app
         self.home = home
         self.bridge = Bridge()
-        self._desktop = DesktopNotifier()
+        self._desktop = DesktopNotifier(on_action=self.bridge.notice_action.emit)
+        #: The last notice shown as Qt's own balloon (its click has no other context).
+        self._balloon: Notice | None = None
         self.daemon = Daemon(
             home,
             idle_source,
-            notifier=MultiNotifier([LogNotifier(), QtNotifier(self.bridge)]),
+            notifier=MultiNotifier([LogNotifier(), QtNotifier(self.bridge, self._desktop)]),
             kill_after=kill_after,
             on_shutdown_request=self.bridge.shutdown_requested.emit,
         )
@@ -100,6 +103,8 @@ class TrayApp(QObject):
         self.bridge.engine_event.connect(self._on_engine_event)
         self.bridge.notice.connect(self._show_notice)
         self.bridge.qt_notice.connect(self._qt_message)
+        self.bridge.notice_action.connect(self._on_notice_action)
+        self.tray.messageClicked.connect(self._on_balloon_clicked)
         self.bridge.command_done.connect(self._on_command_done)
         self.bridge.ready.connect(self._on_ready)
         self.bridge.failed.connect(self._on_failed)
@@ -168,7 +173,8 @@ class TrayApp(QObject):
 
         def close() -> None:
             try:
-                self.daemon.close()
+                self.daemon.close()  # (which withdraws the critical notifications too)
+                self._desktop.close()
             finally:
                 self.bridge.command_done.emit("quit", None, None)
 
@@ -339,11 +345,31 @@ class TrayApp(QObject):
 
     @Slot(object)
     def _show_notice(self, notice: Notice) -> None:
-        self._message(notice.title, notice.body, notice.kind)
+        self._notify(notice)
 
     def _message(self, title: str, body: str, kind: str) -> None:
+        self._notify(Notice(kind, title, body))
+
+    def _notify(self, notice: Notice) -> None:
         """A desktop notification: the session's service when there is one, else Qt's."""
-        self._desktop.notify(Notice(kind, title, body), fallback=self.bridge.qt_notice.emit)
+        self._desktop.notify(notice, fallback=self.bridge.qt_notice.emit)
+
+    @Slot(object, str)
+    def _on_notice_action(self, notice: Notice, action: str) -> None:
+        """A notification clicked (``default``) or one of its buttons chosen."""
+        if self._quitting:
+            return
+        if action == "backup":
+            self.perform(Action.BACKUP, notice.profile)
+        elif action == "log" or (action == "default" and notice.kind == "success"):
+            self.perform(Action.LAST_LOG, notice.profile)
+        else:
+            self._show_problems()
+
+    @Slot()
+    def _on_balloon_clicked(self) -> None:
+        if self._balloon is not None:
+            self._on_notice_action(self._balloon, "default")
 
     @Slot(object)
     def _qt_message(self, notice: Notice) -> None:
@@ -353,6 +379,7 @@ class TrayApp(QObject):
             "failure": QSystemTrayIcon.MessageIcon.Critical,
             "config": QSystemTrayIcon.MessageIcon.Critical,
         }.get(kind, QSystemTrayIcon.MessageIcon.Information)
+        self._balloon = notice
         self.tray.showMessage(title, body, icon, 15_000)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QSocketNotifier, Signal
 
 from restic_monitor.notify import Notice
+from restic_monitor.platform.desktop_notifications import DesktopNotifier
 
 
 class Bridge(QObject):
@@ -28,16 +29,29 @@ class Bridge(QObject):
     failed = Signal(str)
     shutdown_requested = Signal()
     qt_notice = Signal(object)
+    #: A notification was clicked or one of its buttons chosen: (notice, action key).
+    notice_action = Signal(object, str)
 
 
 class QtNotifier:
-    """Engine notices as desktop notifications, shown from the UI thread."""
+    """Engine notices as desktop notifications, shown from the UI thread.
 
-    def __init__(self, bridge: Bridge) -> None:
+    Withdrawing needs no UI thread: the desktop notifier does it in order
+    with its showing, from its own worker.
+    """
+
+    def __init__(self, bridge: Bridge, desktop: DesktopNotifier) -> None:
         self._bridge = bridge
+        self._desktop = desktop
 
     def notify(self, notice: Notice) -> None:
         self._bridge.notice.emit(notice)
+
+    def withdraw(self, key: str) -> None:
+        self._desktop.withdraw(key)
+
+    def withdraw_all(self) -> None:
+        self._desktop.withdraw_all()
 
 
 def install_signal_handlers(
