@@ -152,7 +152,11 @@ def test_tray_drives_backups_pause_and_history_on_a_real_desktop(
         # History…: a window that lists the run.
         _open_menu(desktop)
         desktop.key("h")
-        wait_until(lambda: desktop.window_ids(r"backup history \(1 run\)"), timeout=15)
+        ids = wait_until(lambda: desktop.window_ids(r"Backup history \(1 run\)"), timeout=15)
+        # The title names the app once (Qt adds it after the window's own title).
+        title = desktop.run(["xdotool", "getwindowname", ids[0]]).stdout.strip()
+        assert title == "Backup history (1 run) — restic-monitor"
+        time.sleep(1.0)  # let the chart paint
         desktop.screenshot(shots / "history.png")
 
         # Quit: nothing is running, so it quits without asking.

@@ -23,6 +23,7 @@ from restic_monitor.tray import icons
 from restic_monitor.tray.app import TrayApp
 from restic_monitor.tray.history_window import HistoryWindow, history_title
 from restic_monitor.tray.log_viewer import LogViewer
+from restic_monitor.tray.runs_model import COLUMNS
 from restic_monitor.tray.state import IconState
 from restic_monitor.tray.view import Action, tray_view
 
@@ -170,9 +171,10 @@ def _runs(home: Home) -> None:
         )
 
 
-def _column(window: HistoryWindow, column: int) -> list[str]:
-    items = [window.table.item(row, column) for row in range(window.table.rowCount())]
-    return [item.text() if item is not None else "" for item in items]
+def _column(window: HistoryWindow, name: str) -> list[str]:
+    column = COLUMNS.index(name)
+    model = window.model
+    return [model.data(model.index(row, column)) for row in range(model.rowCount())]
 
 
 def test_history_window_lists_runs_with_profile_and_kind(
@@ -182,13 +184,15 @@ def test_history_window_lists_runs_with_profile_and_kind(
     window = HistoryWindow(home)
     qtbot.addWidget(window)
 
-    qtbot.waitUntil(lambda: window.table.rowCount() == 5, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=10_000)
     assert window.windowTitle() == history_title(5)
-    assert _column(window, 1) == ["cloud", "cloud", "default", "default", "default"]
-    assert _column(window, 2) == ["unlock", "backup", "backup", "backup", "backup"]
-    assert _column(window, 8)[1] == "abcdef30"
-    assert _column(window, 4)[0] == "success"
-    assert len(window.chart.records) == 4  # the backups: maintenance adds no data to chart
+    assert _column(window, "Profile") == ["cloud", "cloud", "default", "default", "default"]
+    assert _column(window, "Kind") == ["unlock", "backup", "backup", "backup", "backup"]
+    assert _column(window, "Snapshot")[1] == "abcdef30"
+    assert _column(window, "Outcome")[0] == "success"
+    assert _column(window, "Trigger")[0] == "you were away"
+    # The backups: maintenance adds no data to the chart.
+    assert len(window.chart.series.points) == 4
 
 
 def test_history_window_filters_by_profile_and_kind(
@@ -198,7 +202,7 @@ def test_history_window_filters_by_profile_and_kind(
     write_config(home.profile("cloud"), {"args": ["backup", "/data"]}, {})
     window = HistoryWindow(home, profiles=["default"])
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.table.rowCount() == 5, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=10_000)
     # The names known at once, then the home's own profiles read in the background.
     qtbot.waitUntil(lambda: window.profile_filter.count() == 3, timeout=10_000)
     assert [window.profile_filter.itemText(i) for i in range(3)] == [
@@ -208,17 +212,17 @@ def test_history_window_filters_by_profile_and_kind(
     ]
 
     window.profile_filter.setCurrentIndex(window.profile_filter.findData("cloud"))
-    qtbot.waitUntil(lambda: window.table.rowCount() == 2, timeout=10_000)
-    assert set(_column(window, 1)) == {"cloud"}
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
+    assert set(_column(window, "Profile")) == {"cloud"}
     assert window.windowTitle() == history_title(2)
 
     window.kind_filter.setCurrentIndex(window.kind_filter.findData("unlock"))
-    qtbot.waitUntil(lambda: window.table.rowCount() == 1, timeout=10_000)
-    assert _column(window, 2) == ["unlock"]
-    assert window.chart.records == [], "the chart shows the backups among the rows"
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+    assert _column(window, "Kind") == ["unlock"]
+    assert len(window.chart.series.points) == 1, "one kind chosen: the chart shows that kind"
 
     window.profile_filter.setCurrentIndex(window.profile_filter.findData("default"))
-    qtbot.waitUntil(lambda: window.table.rowCount() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0, timeout=10_000)
     assert window.summary.text() == "No runs of this choice."
 
 
@@ -229,9 +233,9 @@ def test_history_opened_from_a_profile_shows_that_profile(
     window = HistoryWindow(home, profile="cloud")
     qtbot.addWidget(window)
 
-    qtbot.waitUntil(lambda: window.table.rowCount() == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
     assert window.profile_filter.currentText() == "cloud"
-    assert set(_column(window, 1)) == {"cloud"}
+    assert set(_column(window, "Profile")) == {"cloud"}
 
 
 def test_log_viewer_follows_the_file_and_its_rewrites(
@@ -539,7 +543,7 @@ def test_a_configuration_error_keeps_the_menu_narrow_and_the_whole_text_one_clic
         assert f"{home.settings_json}: progress: expected true or false" in text
         window.copy_all()
         assert qapp.clipboard().text() == text
-        assert window.windowTitle() == "restic-monitor — problems"
+        assert window.windowTitle() == "Problems"
         window.close()
     finally:
         app.daemon.close()
@@ -615,3 +619,81 @@ def test_a_notifications_buttons_do_what_they_say(
     assert len(tray.windows) == opened + 1, "Show log opens the restic log"
     tray._on_notice_action(failed, "backup")
     qtbot.waitUntil(lambda: fake_restic.starts() == 1, timeout=10_000)
+
+
+def test_history_of_ten_thousand_runs_is_grouped_and_every_run_is_in_the_table(
+    qapp: QApplication, qtbot: Any, home: Home
+) -> None:
+    from restic_monitor.state.history import RunRecord
+
+    now = time.time()
+    records = [
+        RunRecord(
+            id=10_000 - i, started=now - 3600 * i, ended=now - 3600 * i + 60, trigger="idle",
+            outcome="success", counted_success=True, data_added=2**20 * (i % 7), duration=60.0,
+        )
+        for i in range(10_000)
+    ]  # fmt: skip
+    window = HistoryWindow(home)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.summary.text() != "Loading…", timeout=10_000)
+
+    window.show_records(records)
+
+    assert window.model.rowCount() == 10_000
+    assert window.windowTitle() == "Backup history (10,000 runs)"
+    series = window.chart.series
+    assert series.bucket == "week" and sum(p.runs for p in series.points) == 10_000
+    assert window.chart.bytes_axis.unit[0] == "MiB"
+    middle = series.points[3].middle
+    assert window.chart.point_at(middle + 60) == 3, "hovering a bar finds that bar"
+
+
+def test_history_filters_by_outcome_and_shows_a_runs_own_log(
+    qapp: QApplication, qtbot: Any, home: Home, fake_restic: FakeRestic
+) -> None:
+    from .conftest import cli
+
+    write_config(
+        home,
+        {"restic_exe": str(fake_restic.exe), "args": ["backup", "/data"]},
+        {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET},
+    )
+    fake_restic.plan(exit=1, lines=["Fatal: the first run failed"])
+    cli(home, "backup")
+    fake_restic.plan(exit=0, lines=["the second run worked"])
+    cli(home, "backup")
+    opened: list[tuple[Path, str]] = []
+    window = HistoryWindow(home, open_log=lambda path, title: opened.append((path, title)))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.model.rowCount() >= 2, timeout=10_000)
+
+    window.kind_filter.setCurrentIndex(window.kind_filter.findData("backup"))
+    window.outcome_filter.setCurrentIndex(window.outcome_filter.findData("failed"))
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+    assert _column(window, "Outcome") == ["failed"]
+    assert "the first run failed" in _column(window, "Reason")[0]
+    assert _column(window, "Trigger") == ["asked for"]
+
+    window.table.selectRow(0)
+    assert window.log_button.isEnabled()
+    window.log_button.click()
+    assert len(opened) == 1
+    path, title = opened[0]
+    assert "Fatal: the first run failed" in path.read_text()
+    assert "backup of default" in title
+
+
+def test_the_tray_imports_its_windows_and_the_chart_library_only_when_they_open() -> None:
+    import subprocess
+
+    code = (
+        "import sys; import restic_monitor.tray.app; "
+        "heavy = [m for m in ('pyqtgraph', 'numpy', 'restic_monitor.tray.history_window', "
+        "'restic_monitor.tray.log_viewer', 'restic_monitor.tray.problems_window') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"

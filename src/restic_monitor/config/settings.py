@@ -21,7 +21,7 @@ from restic_monitor.config.files import Problem, describe
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
-    kind: str  # "string" | "string-list" | "seconds" | "bool" | "options"
+    kind: str  # "string" | "string-list" | "seconds" | "bool" | "options" | "profile" | "count"
     default: Any
     meaning: str
     positive: bool = False  # for seconds: 0 is not allowed
@@ -185,9 +185,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
         False,
         "Also show a notification when a backup succeeds (failures and warnings always notify).",
     ),
+    SettingSpec(
+        "keep_run_logs",
+        "count",
+        30,
+        "How many runs' own restic logs to keep (in logs/runs, viewable from the history); "
+        "0: keep only restic-last.log and the other last-run logs.",
+    ),
 )
 
 SETTINGS_BY_NAME = {spec.name: spec for spec in SETTINGS}
+#: The largest value of a "count" setting.
+MAX_COUNT = 100_000
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,7 @@ class Settings:
     check_args: tuple[str, ...] = ("--read-data-subset", "2%")
     copy_to_profile: str = ""
     copy_every_seconds: float = 0
+    keep_run_logs: int = 30
 
     def resolve_restic(self) -> str | None:
         """The restic executable's full path, or None when it cannot be found."""
@@ -264,6 +274,13 @@ def _check(spec: SettingSpec, value: Any) -> str | None:
             return (
                 f"expected every item to be a string; item {bad[0]} is {describe(value[bad[0]])}."
             )
+        return None
+    if spec.kind == "count":
+        if isinstance(value, bool) or not isinstance(value, int):
+            hint = " (write a whole number without quotes)" if isinstance(value, str) else ""
+            return f"expected a whole number, got {describe(value)}{hint}."
+        if not 0 <= value <= MAX_COUNT:
+            return f"expected a whole number from 0 to {MAX_COUNT}, got {value}."
         return None
     if spec.kind == "profile":
         from restic_monitor.paths import DEFAULT_PROFILE, valid_profile_name

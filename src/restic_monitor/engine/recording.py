@@ -28,6 +28,7 @@ from restic_monitor.restic.outcomes import Outcome
 from restic_monitor.restic.runner import RunResult
 from restic_monitor.state import files as state_files
 from restic_monitor.state.history import RunRecord
+from restic_monitor.state.run_logs import keep_run_log
 from restic_monitor.status.build import FALLBACK_SETTINGS
 from restic_monitor.status.model import RunInfo
 
@@ -92,6 +93,7 @@ class Recorder:
             **verdict.fields,
         }
         profile.history_update(job.run_id, **fields)
+        self._keep_log(job, profile, settings.keep_run_logs, result.started_restic)
         tail = " | ".join(result.tail[-3:])
         newly_damaged = False
         if kind.is_backup:
@@ -161,6 +163,18 @@ class Recorder:
             record=RunInfo.of(record),
             tail=result.tail[-10:],
         )
+
+    def _keep_log(self, job: Job, profile: ProfileRuntime, keep: int, ran: bool) -> None:
+        """This run's own log, for the history (a full disk loses it, nothing else).
+
+        A run that never started restic wrote no log: the file there is an older run's.
+        """
+        source = job.plan.log_path if job.plan is not None and ran else None
+        assert job.run_id is not None
+        try:
+            keep_run_log(source, profile.paths.logs, job.run_id, job.kind, keep)
+        except OSError as exc:
+            log.warning("cannot keep the log of the %s: %s", job.describe(), exc.strerror or exc)
 
     def _backup_ended(
         self, job: Job, profile: ProfileRuntime, verdict: Verdict, result: RunResult

@@ -266,9 +266,14 @@ class History:
         self._guard(op)
 
     @staticmethod
-    def _where(kind: str | None, profile: str | None) -> tuple[str, list[Any]]:
+    def _where(
+        kind: str | None, profile: str | None, outcome: str | None = None
+    ) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
+        if outcome is not None:
+            where.append("outcome = ?")
+            params.append(outcome)
         if kind is not None:
             where.append("kind = ?")
             params.append(kind)
@@ -320,10 +325,15 @@ class History:
         return result
 
     def recent(
-        self, limit: int = 50, *, kind: str | None = None, profile: str | None = None
+        self,
+        limit: int = 50,
+        *,
+        kind: str | None = None,
+        profile: str | None = None,
+        outcome: str | None = None,
     ) -> list[RunRecord]:
-        """Newest first, optionally only one kind of job and one profile."""
-        clause, params = self._where(kind, profile)
+        """Newest first, optionally only one kind of job, one profile and one outcome."""
+        clause, params = self._where(kind, profile, outcome)
 
         def op() -> list[RunRecord]:
             with self._connect() as conn:

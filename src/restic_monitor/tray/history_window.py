@@ -1,18 +1,19 @@
-"""The run history window: a chart and a table of runs.
+"""The run history window: a chart, filters and a table of runs, each run's log a click away.
 
 It reads the disk in background threads and hands the result to the UI
-thread through signals, so a slow disk never freezes the tray. The history
-can be narrowed to one profile and one kind of job; each choice is a new
-query in a thread, and an answer that arrives after a newer choice is dropped.
+thread through signals, so a slow disk never freezes the tray. Each choice of
+filter is a new query in a thread; an answer that arrives after a newer
+choice is dropped. The chart (pyqtgraph, and numpy under it) is imported
+here, that is only when the window first opens.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,139 +21,35 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QTableWidget,
-    QTableWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from restic_monitor.humanize import human_bytes, human_duration
-from restic_monitor.isotime import to_iso
 from restic_monitor.jobs.kinds import KINDS
 from restic_monitor.paths import Home
 from restic_monitor.state.history import History, RunRecord
-from restic_monitor.tray.wording import added_or_found
+from restic_monitor.state.run_logs import find_run_log
+from restic_monitor.tray.history_chart import HistoryChart
+from restic_monitor.tray.runs_model import RunsModel
 
-HISTORY_LIMIT = 200
-FOLLOW_INTERVAL = 0.5
-INITIAL_TAIL_BYTES = 512 * 1024
-MAX_LOG_LINES = 20_000
-
-_OUTCOME_COLOURS = {
-    "success": "#2e7d32",
-    "incomplete": "#f9a825",
-    "failed": "#c62828",
-    "error": "#c62828",
-    "interrupted": "#78909c",
-}
+#: The most runs read for one choice of filters: ten thousand runs are years of backups.
+HISTORY_LIMIT = 10_000
+OUTCOMES = ("success", "failed", "incomplete", "interrupted", "error")
 
 
 def history_title(count: int) -> str:
-    return f"restic-monitor — backup history ({count} run{'s' if count != 1 else ''})"
+    """The window's title. Qt adds the application's name where the desktop shows it."""
+    return f"Backup history ({count:,} run{'s' if count != 1 else ''})"
 
 
 class _Loader(QObject):
     loaded = Signal(object)
 
 
-class HistoryChart(QWidget):
-    """Data added per run (bars) and run duration (line), oldest on the left."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.records: list[RunRecord] = []
-        self.setMinimumHeight(160)
-
-    def set_records(self, records: list[RunRecord]) -> None:
-        # Backups only: maintenance adds no data, and its durations are another scale.
-        finished = [r for r in reversed(records) if r.ended is not None and r.kind == "backup"]
-        self.records = finished[-60:]
-        self.update()
-
-    def paintEvent(self, _event: object) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(self.rect()).adjusted(50, 22, -50, -24)
-        painter.fillRect(self.rect(), self.palette().base())
-        painter.setPen(self.palette().text().color())
-        if not self.records:
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No runs recorded yet")
-            return
-        added = [float(r.data_added or 0) for r in self.records]
-        durations = [float(r.duration or 0.0) for r in self.records]
-        max_added = max(added) or 1.0
-        max_duration = max(durations) or 1.0
-        slot = rect.width() / len(self.records)
-        for i, record in enumerate(self.records):
-            height = rect.height() * added[i] / max_added
-            bar = QRectF(
-                rect.left() + i * slot + slot * 0.15,
-                rect.bottom() - height,
-                max(slot * 0.7, 1.0),
-                height,
-            )
-            colour = QColor(_OUTCOME_COLOURS.get(record.outcome or "", "#1565c0"))
-            if record.outcome == "success":
-                colour = QColor("#1565c0")
-            painter.fillRect(bar, colour)
-        path = QPainterPath()
-        for i, duration in enumerate(durations):
-            point = QPointF(
-                rect.left() + (i + 0.5) * slot,
-                rect.bottom() - rect.height() * duration / max_duration,
-            )
-            if i == 0:
-                path.moveTo(point)
-            else:
-                path.lineTo(point)
-        painter.setPen(QPen(QColor("#e65100"), 2))
-        painter.drawPath(path)
-        painter.setPen(self.palette().text().color())
-        small = QFont(self.font())
-        small.setPointSizeF(max(small.pointSizeF() * 0.85, 6.0))
-        painter.setFont(small)
-        painter.drawText(
-            QRectF(0, 2, self.width(), 18),
-            Qt.AlignmentFlag.AlignCenter,
-            "data added per run (bars) · duration (line)",
-        )
-        painter.drawText(
-            QRectF(2, rect.top() - 6, 46, 16),
-            Qt.AlignmentFlag.AlignRight,
-            human_bytes(max_added),
-        )
-        painter.drawText(
-            QRectF(rect.right() + 4, rect.top() - 6, 46, 16),
-            Qt.AlignmentFlag.AlignLeft,
-            human_duration(max_duration),
-        )
-        first, last = self.records[0], self.records[-1]
-        painter.drawText(
-            QRectF(rect.left(), rect.bottom() + 4, 200, 16),
-            Qt.AlignmentFlag.AlignLeft,
-            to_iso(first.started)[:16].replace("T", " "),
-        )
-        painter.drawText(
-            QRectF(rect.right() - 200, rect.bottom() + 4, 200, 16),
-            Qt.AlignmentFlag.AlignRight,
-            to_iso(last.started)[:16].replace("T", " "),
-        )
-
-
 class HistoryWindow(QDialog):
-    COLUMNS = (
-        "Started",
-        "Profile",
-        "Kind",
-        "Duration",
-        "Outcome",
-        "New files",
-        "Changed",
-        "Data added",
-        "Snapshot",
-    )
-    OUTCOME_COLUMN = 4
-
     def __init__(
         self,
         home: Home,
@@ -160,14 +57,17 @@ class HistoryWindow(QDialog):
         *,
         profile: str | None = None,
         profiles: list[str] | None = None,
+        open_log: Any = None,
     ) -> None:
         """``profile``: shown alone at first; ``profiles``: the names known already
-        (the running engine's), so the filter is filled before the disk is read."""
+        (the running engine's), so the filter is filled before the disk is read;
+        ``open_log(path, title)``: how a run's log is shown."""
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setWindowTitle("restic-monitor — backup history")
-        self.resize(900, 520)
+        self.setWindowTitle("Backup history")
+        self.resize(1000, 640)
         self.home = home
+        self.open_log = open_log
         self.chart = HistoryChart(self)
         self.profile_filter = QComboBox(self)
         self.profile_filter.addItem("All profiles", None)
@@ -175,35 +75,60 @@ class HistoryWindow(QDialog):
         self.kind_filter.addItem("All kinds", None)
         for kind in KINDS:
             self.kind_filter.addItem(kind, kind)
+        self.outcome_filter = QComboBox(self)
+        self.outcome_filter.addItem("All outcomes", None)
+        for outcome in OUTCOMES:
+            self.outcome_filter.addItem(outcome, outcome)
         self._add_profiles([*(profiles or []), *([profile] if profile else [])])
         if profile is not None:
             self.profile_filter.setCurrentIndex(self.profile_filter.findData(profile))
         filters = QHBoxLayout()
-        for text, box in (("&Profile:", self.profile_filter), ("&Kind:", self.kind_filter)):
+        for text, box in (
+            ("&Profile:", self.profile_filter),
+            ("&Kind:", self.kind_filter),
+            ("&Outcome:", self.outcome_filter),
+        ):
             label = QLabel(text, self)
             label.setBuddy(box)
             filters.addWidget(label)
             filters.addWidget(box)
         filters.addStretch(1)
-        self.table = QTableWidget(0, len(self.COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.log_button = QPushButton("Show this run's &log", self)
+        self.log_button.setEnabled(False)
+        self.log_button.clicked.connect(self.show_selected_log)
+        filters.addWidget(self.log_button)
+        self.model = RunsModel()
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda _index: self.show_selected_log())
+        self.table.selectionModel().currentRowChanged.connect(self._on_row)
         self.summary = QLabel("Loading…", self)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        below = QWidget(self)
+        below_layout = QVBoxLayout(below)
+        below_layout.setContentsMargins(0, 0, 0, 0)
+        below_layout.addWidget(self.summary)
+        below_layout.addWidget(self.table, 1)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.chart)
+        split.addWidget(below)
+        split.setSizes([300, 340])
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
-        layout.addWidget(self.chart)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(split, 1)
         self._loader = _Loader()
         self._loader.loaded.connect(self._on_loaded)
         #: Which query's answer is awaited: a later choice outdates earlier answers.
         self._query = 0
-        self.profile_filter.currentIndexChanged.connect(lambda _index: self.reload())
-        self.kind_filter.currentIndexChanged.connect(lambda _index: self.reload())
+        for box in (self.profile_filter, self.kind_filter, self.outcome_filter):
+            box.currentIndexChanged.connect(lambda _index: self.reload())
         self.reload(with_profiles=True)
 
     def _add_profiles(self, names: list[str]) -> None:
@@ -218,21 +143,27 @@ class HistoryWindow(QDialog):
 
     def reload(self, with_profiles: bool = False) -> None:
         self._query += 1
-        profile = self.profile_filter.currentData()
-        kind = self.kind_filter.currentData()
+        choice = (
+            self.profile_filter.currentData(),
+            self.kind_filter.currentData(),
+            self.outcome_filter.currentData(),
+        )
         self.summary.setText("Loading…")
         threading.Thread(
             target=self._load,
-            args=(self._query, profile, kind, with_profiles),
+            args=(self._query, choice, with_profiles),
             name="history-load",
             daemon=True,
         ).start()
 
-    def _load(self, query: int, profile: str | None, kind: str | None, names: bool) -> None:
+    def _load(self, query: int, choice: tuple[Any, Any, Any], names: bool) -> None:
+        profile, kind, outcome = choice
         path = self.home.history_db
         records = []
         if path.exists():  # (reading a home that has no history must not create one)
-            records = History(path).recent(HISTORY_LIMIT, kind=kind, profile=profile)
+            records = History(path).recent(
+                HISTORY_LIMIT, kind=kind, profile=profile, outcome=outcome
+            )
         profiles = self.home.profile_names() if names else []
         with contextlib.suppress(RuntimeError):  # the window closed meanwhile
             self._loader.loaded.emit((query, records, profiles))
@@ -246,41 +177,49 @@ class HistoryWindow(QDialog):
 
     @property
     def filtered(self) -> bool:
-        return bool(self.profile_filter.currentIndex() > 0 or self.kind_filter.currentIndex() > 0)
+        boxes = (self.profile_filter, self.kind_filter, self.outcome_filter)
+        return any(box.currentIndex() > 0 for box in boxes)
 
-    @Slot(object)
     def show_records(self, records: list[RunRecord]) -> None:
         self.setWindowTitle(history_title(len(records)))
-        self.chart.set_records(records)
-        self.table.setRowCount(len(records))
-        for row, record in enumerate(records):
-            values = [
-                to_iso(record.started).replace("T", " ")[:19],
-                record.profile,
-                record.kind,
-                human_duration(record.duration) if record.duration is not None else "-",
-                record.outcome or "running",
-                "-" if record.files_new is None else f"{record.files_new:,}",
-                "-" if record.files_changed is None else f"{record.files_changed:,}",
-                added_or_found(record),
-                (record.snapshot_id or "-")[:8],
-            ]
-            maintenance = record.kind != "backup"
-            for column, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                if maintenance:  # set apart from backups: the repository's upkeep
-                    font = item.font()
-                    font.setItalic(True)
-                    item.setFont(font)
-                    item.setToolTip(record.message or "")
-                if column == self.OUTCOME_COLUMN:
-                    item.setForeground(QColor(_OUTCOME_COLOURS.get(record.outcome or "", "#000")))
-                    if record.message and record.outcome != "success":
-                        item.setToolTip(record.message)
-                self.table.setItem(row, column, item)
-        ok = sum(1 for r in records if r.counted_success or r.outcome == "success")
-        runs = f"{len(records)} run{'s' if len(records) != 1 else ''}"
+        # With every kind shown the chart is the backups': maintenance adds no data,
+        # and its durations are another scale. One kind chosen: that kind.
+        kind = self.kind_filter.currentData()
+        self.chart.set_records([r for r in records if r.kind == (kind or "backup")])
+        self.model.set_records(records)
         if records:
-            self.summary.setText(f"{runs} shown, {ok} successful.")
+            self.table.resizeColumnsToContents()
+            for column in range(self.model.columnCount()):  # a long reason stays one line
+                if self.table.columnWidth(column) > 320:
+                    self.table.setColumnWidth(column, 320)
+        self.log_button.setEnabled(False)
+        ok = sum(1 for r in records if r.counted_success or r.outcome == "success")
+        runs = f"{len(records):,} run{'s' if len(records) != 1 else ''}"
+        if records:
+            more = " (the newest; narrow the choice to see older ones)"
+            limited = more if len(records) >= HISTORY_LIMIT else ""
+            self.summary.setText(f"{runs} shown{limited}, {ok:,} successful.")
         else:
             self.summary.setText("No runs of this choice." if self.filtered else "No backups yet.")
+
+    def _on_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        record = self.model.record(current.row())
+        self.log_button.setEnabled(record is not None and record.ended is not None)
+
+    def selected(self) -> RunRecord | None:
+        return self.model.record(self.table.currentIndex().row())
+
+    def show_selected_log(self) -> None:
+        """The chosen run's own log, or why there is none."""
+        record = self.selected()
+        if record is None:
+            return
+        path = find_run_log(self.home.profile(record.profile).logs, record.id)
+        if path is None:
+            self.summary.setText(
+                f"The log of run {record.id} is no longer kept (keep_run_logs keeps the "
+                "newest runs' logs; a run that could not start restic has none)."
+            )
+            return
+        if self.open_log is not None:
+            self.open_log(path, f"Log of the {record.kind} of {record.profile}, run {record.id}")

@@ -144,7 +144,7 @@ class LogViewer(QDialog):
     def __init__(self, path: Path, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setWindowTitle(f"restic-monitor — {title}")
+        self.setWindowTitle(title)  # (Qt adds the application's name where it is shown)
         self.resize(900, 560)
         self.path = path
         self.text = QPlainTextEdit(self)

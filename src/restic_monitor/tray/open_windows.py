@@ -24,7 +24,7 @@ class OpenWindows:
     def history(self, home: Home, profile: str | None, known: list[str]) -> None:
         from restic_monitor.tray.history_window import HistoryWindow
 
-        self._keep(HistoryWindow(home, profile=profile, profiles=known))
+        self._keep(HistoryWindow(home, profile=profile, profiles=known, open_log=self.log))
 
     def log(self, path: Path, title: str) -> None:
         from restic_monitor.tray.log_viewer import LogViewer

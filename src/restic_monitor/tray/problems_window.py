@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 
 
 def problems_title(has_problems: bool) -> str:
-    return "restic-monitor — problems" if has_problems else "restic-monitor — status"
+    """Qt adds the application's name where the desktop shows it (so it is not here)."""
+    return "Problems" if has_problems else "Status"
 
 
 class ProblemsWindow(QDialog):
