@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from restic_monitor.paths import Home
-from restic_monitor.platform import autostart
 from restic_monitor.platform.autostart import (
     MARKER,
+    command_for,
     desktop_exec_quote,
     launch_agent,
-    launch_command,
     scheduled_task_xml,
     systemd_unit,
 )
@@ -36,7 +35,10 @@ def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _cli(home: Home, config_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line as run from this checkout (which install refuses without a flag)."""
     env = {**cli_env(), "XDG_CONFIG_HOME": str(config_home)}
+    if args and args[0] == "install":
+        args = (*args, "--use-this-environment")
     return subprocess.run(
         [sys.executable, "-m", "restic_monitor", "--home", str(home.root), *args],
         capture_output=True,
@@ -202,8 +204,10 @@ def test_systemd_unit_quotes_and_restarts_on_failure() -> None:
     assert unit.startswith(f"# {MARKER}")
 
 
-def test_launch_command_bakes_in_only_a_non_default_home(tmp_path: Path) -> None:
-    assert "--home" not in launch_command(None, False)
-    argv = launch_command(tmp_path, True)
+def test_the_command_bakes_in_only_a_non_default_home(tmp_path: Path) -> None:
+    assert command_for(["/usr/bin/restic-monitor"], None, False) == [
+        "/usr/bin/restic-monitor",
+        "run",
+    ]
+    argv = command_for(["/usr/bin/restic-monitor"], tmp_path, True)
     assert argv[-4:] == ["--home", str(tmp_path), "run", "--headless"]
-    assert autostart.launch_command(None, False)[-1] == "run"

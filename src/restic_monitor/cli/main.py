@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--headless", action="store_true", help="as a background service without a tray (Linux)"
     )
     p.add_argument("--dry-run", action="store_true", help="print what would be written and run")
+    p.add_argument(
+        "--use-this-environment",
+        action="store_true",
+        help="start this very environment at login even if it is a development checkout or "
+        "a temporary one (it stops working when that folder goes)",
+    )
     p.set_defaults(func="setup:cmd_install")
 
     p = sub.add_parser("uninstall", help="stop starting at login (keeps configuration and data)")

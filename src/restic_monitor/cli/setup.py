@@ -153,8 +153,19 @@ def _home_argument(home: Home) -> Path | None:
 
 def cmd_install(args: argparse.Namespace, home: Home) -> int:
     from restic_monitor.platform import autostart
+    from restic_monitor.platform.launcher import Environment, LauncherError, launcher
 
-    plan = autostart.install_plan(home.root, _home_argument(home), home.logs, args.headless)
+    try:
+        program, note = launcher(
+            Environment.current(), use_this_environment=args.use_this_environment
+        )
+    except LauncherError as exc:
+        raise CliError(f"install refused: {exc}") from None
+    plan = autostart.install_plan(
+        home.root, _home_argument(home), home.logs, args.headless, program
+    )
+    if note:
+        plan.notes.append(note)
     if args.dry_run:
         print(plan.describe())
         return EXIT_OK

@@ -64,16 +64,9 @@ def _shell_quote(arg: str) -> str:
 # --- the command to start ----------------------------------------------------------
 
 
-def launch_command(home: Path | None, headless: bool) -> list[str]:
-    """How to start restic-monitor at login (the frozen app, or this Python)."""
-    if getattr(sys, "frozen", False):
-        argv = [sys.executable]
-    else:
-        python = Path(sys.executable)
-        if sys.platform == "win32":  # pythonw: no console window at login
-            windowed = python.with_name("pythonw.exe")
-            python = windowed if windowed.exists() else python
-        argv = [str(python), "-m", "restic_monitor"]
+def command_for(launcher: Sequence[str], home: Path | None, headless: bool) -> list[str]:
+    """The launcher (see ``launcher``), the home when it is not the default, ``run``."""
+    argv = list(launcher)
     if home is not None:
         argv += ["--home", str(home)]
     argv.append("run")
@@ -164,11 +157,11 @@ def linux_paths() -> tuple[Path, Path]:
     return base / "autostart" / "restic-monitor.desktop", base / "systemd" / "user" / SERVICE_NAME
 
 
-def linux_install_plan(home: Path | None, headless: bool) -> Plan:
+def linux_install_plan(home: Path | None, headless: bool, launcher: Sequence[str]) -> Plan:
     desktop, service = linux_paths()
     plan = Plan()
     if headless:
-        plan.files[service] = systemd_unit(launch_command(home, True)).encode()
+        plan.files[service] = systemd_unit(command_for(launcher, home, True)).encode()
         if _ours(desktop):
             plan.remove.append(desktop)  # one way to start, not two
         plan.commands += [
@@ -176,7 +169,9 @@ def linux_install_plan(home: Path | None, headless: bool) -> Plan:
             ["systemctl", "--user", "enable", "--now", SERVICE_NAME],
         ]
     else:
-        plan.files[desktop] = desktop_entry(launch_command(home, False), icon_path()).encode()
+        plan.files[desktop] = desktop_entry(
+            command_for(launcher, home, False), icon_path()
+        ).encode()
         if _ours(service):
             plan.commands.append(["systemctl", "--user", "disable", "--now", SERVICE_NAME])
             plan.remove.append(service)
@@ -219,10 +214,12 @@ def launch_agent(argv: Sequence[str], logs: Path) -> bytes:
     )
 
 
-def macos_install_plan(home: Path | None, logs: Path, headless: bool) -> Plan:
+def macos_install_plan(
+    home: Path | None, logs: Path, headless: bool, launcher: Sequence[str]
+) -> Plan:
     path = launch_agent_path()
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    plan = Plan(files={path: launch_agent(launch_command(home, headless), logs)})
+    plan = Plan(files={path: launch_agent(command_for(launcher, home, headless), logs)})
     if path.exists():
         plan.commands.append(["launchctl", "bootout", f"gui/{uid}", str(path)])
     plan.commands.append(["launchctl", "bootstrap", f"gui/{uid}", str(path)])
@@ -309,8 +306,9 @@ def windows_task_file(home: Path) -> Path:
     return home / "restic-monitor-task.xml"
 
 
-def windows_install_plan(home_arg: Path | None, home: Path) -> Plan:
-    xml = scheduled_task_xml(launch_command(home_arg, False), windows_user(), home)
+def windows_install_plan(home_arg: Path | None, home: Path, launcher: Sequence[str]) -> Plan:
+    argv = command_for(launcher, home_arg, False)
+    xml = scheduled_task_xml(argv, windows_user(), home)
     path = windows_task_file(home)
     plan = Plan(files={path: xml.encode("utf-16")})
     plan.commands.append(["schtasks.exe", "/Create", "/TN", TASK_NAME, "/XML", str(path), "/F"])
@@ -354,12 +352,15 @@ def _ours(path: Path) -> bool:
     return MARKER in text or escape(MARKER) in text
 
 
-def install_plan(home: Path, home_arg: Path | None, logs: Path, headless: bool) -> Plan:
+def install_plan(
+    home: Path, home_arg: Path | None, logs: Path, headless: bool, launcher: Sequence[str]
+) -> Plan:
+    """What to write and run; ``launcher`` is the program to start (``launcher.launcher``)."""
     if sys.platform == "win32":
-        return windows_install_plan(home_arg, home)
+        return windows_install_plan(home_arg, home, launcher)
     if sys.platform == "darwin":
-        return macos_install_plan(home_arg, logs, headless)
-    return linux_install_plan(home_arg, headless)
+        return macos_install_plan(home_arg, logs, headless, launcher)
+    return linux_install_plan(home_arg, headless, launcher)
 
 
 def uninstall_plan(home: Path) -> Plan:
@@ -401,7 +402,9 @@ def carry_out(plan: Plan) -> list[str]:
 def _run(cmd: list[str]) -> str:
     shown = " ".join(_shell_quote(a) for a in cmd)
     if sys.platform == "win32" and cmd[0] == "schtasks.exe":  # pragma: no cover - Windows
-        code = _run_elevated(cmd)
+        from restic_monitor.platform.win_elevation import run_elevated
+
+        code = run_elevated(cmd)
         if code != 0:
             raise AutostartError(f"{shown} failed (exit code {code})")
         return f"ran {shown}"
@@ -416,46 +419,3 @@ def _run(cmd: list[str]) -> str:
         reason = detail[-1] if detail else f"exit code {result.returncode}"
         return f"could not run {shown}: {reason}"
     return f"ran {shown}"
-
-
-def _run_elevated(cmd: list[str]) -> int:  # pragma: no cover - Windows only
-    """Run with one UAC prompt (ShellExecuteEx "runas") and wait for the exit code."""
-    import ctypes
-    from ctypes import wintypes
-
-    class ShellExecuteInfo(ctypes.Structure):
-        _fields_ = [
-            ("cbSize", wintypes.DWORD),
-            ("fMask", ctypes.c_ulong),
-            ("hwnd", wintypes.HWND),
-            ("lpVerb", wintypes.LPCWSTR),
-            ("lpFile", wintypes.LPCWSTR),
-            ("lpParameters", wintypes.LPCWSTR),
-            ("lpDirectory", wintypes.LPCWSTR),
-            ("nShow", ctypes.c_int),
-            ("hInstApp", wintypes.HINSTANCE),
-            ("lpIDList", ctypes.c_void_p),
-            ("lpClass", wintypes.LPCWSTR),
-            ("hkeyClass", wintypes.HKEY),
-            ("dwHotKey", wintypes.DWORD),
-            ("hIconOrMonitor", wintypes.HANDLE),
-            ("hProcess", wintypes.HANDLE),
-        ]
-
-    see_mask_nocloseprocess = 0x40
-    info = ShellExecuteInfo()
-    info.cbSize = ctypes.sizeof(info)
-    info.fMask = see_mask_nocloseprocess
-    info.lpVerb = "runas"
-    info.lpFile = cmd[0]
-    info.lpParameters = subprocess.list2cmdline(cmd[1:])
-    info.nShow = 0  # SW_HIDE
-    shell32 = ctypes.WinDLL("shell32", use_last_error=True)  # type: ignore[attr-defined]
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
-    if not shell32.ShellExecuteExW(ctypes.byref(info)):
-        return -1  # declined at the prompt, or could not start
-    kernel32.WaitForSingleObject(info.hProcess, 0xFFFFFFFF)
-    code = wintypes.DWORD()
-    kernel32.GetExitCodeProcess(info.hProcess, ctypes.byref(code))
-    kernel32.CloseHandle(info.hProcess)
-    return int(code.value)
