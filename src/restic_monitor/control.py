@@ -109,7 +109,8 @@ class ControlServer:
                 self.home.control_json.unlink()
         if self._endpoint is not None:
             local_socket.remove(self._endpoint)
-        if self._thread is not None:
+        # (A close racing start() may find the thread made but not yet started.)
+        if self._thread is not None and self._thread.ident is not None:
             self._thread.join(2)
 
     def _accept_loop(self) -> None:
