@@ -15,15 +15,17 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from restic_monitor.control import ControlClient, ControlError
 from restic_monitor.isotime import parse_iso
 from restic_monitor.paths import Home
-from restic_monitor.platform.local_socket import Connection, Listener
 from restic_monitor.state.files import read_pause
+
+if TYPE_CHECKING:
+    from restic_monitor.platform.endpoint import Connection, Listener
 
 from .conftest import (
     SECRET,

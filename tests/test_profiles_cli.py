@@ -278,6 +278,12 @@ def test_status_json_mid_backup_shows_the_job_and_the_queue_and_fits_the_schema(
     assert status["current_job"]["profile"] == "default"
     assert status["queue"] == [{"kind": "backup", "profile": "cloud", "trigger": "manual"}]
     assert status["profiles"][1]["reason"] == "queued"
+    # `status --json` prints an instance's answer as it came: the typed status the
+    # instance built it from reads back to exactly the same document.
+    from restic_monitor.status.model import Status
+
+    assert Status.from_json(status).to_json() == status
+    assert list(Status.from_json(status).to_json()) == list(status), "same key order"
     assert cli(home, "stop").returncode == 0
 
 

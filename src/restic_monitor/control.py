@@ -23,13 +23,34 @@ import json
 import logging
 import os
 import socket
-import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
+from restic_monitor.control_client import (
+    ControlClient,
+    ControlError,
+    NoAnswer,
+    NoInstance,
+    Untrusted,
+    connect,
+)
 from restic_monitor.paths import Home
 from restic_monitor.platform import local_socket
+from restic_monitor.platform.endpoint import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from restic_monitor.platform.endpoint import Connection, Listener
+
+__all__ = [
+    "ControlClient",
+    "ControlError",
+    "ControlServer",
+    "NoAnswer",
+    "NoInstance",
+    "Untrusted",
+    "connect",
+]
 
 try:  # the constant-time comparison hmac.compare_digest uses when OpenSSL is absent;
     # importing hmac itself would map all of libcrypto into a process that only waits
@@ -50,28 +71,12 @@ Handler = Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], Any]
 ACCEPT_RETRY = 0.5
 
 
-class ControlError(Exception):
-    """A refusal or failure to report to the client as text."""
-
-
-class NoInstance(Exception):
-    """Nothing answers on the control channel."""
-
-
-class NoAnswer(ControlError):
-    """An instance accepted the connection but did not answer in time (stuck or overloaded)."""
-
-
-class Untrusted(ControlError):
-    """The published address is not the user's own, so nothing (no token) was sent to it."""
-
-
 class ControlServer:
     def __init__(self, home: Home, handler: Handler) -> None:
         self.home = home
         self.handler = handler
         self.token = os.urandom(32).hex()  # what secrets.token_hex does
-        self._sock: local_socket.Listener | None = None
+        self._sock: Listener | None = None
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
         self.address: str = ""
@@ -138,7 +143,7 @@ class ControlServer:
                 target=self._serve, args=(conn,), name="control-conn", daemon=True
             ).start()
 
-    def _serve(self, conn: local_socket.Connection) -> None:
+    def _serve(self, conn: Connection) -> None:
         with contextlib.closing(conn):
             conn.settimeout(REQUEST_TIMEOUT)
 
@@ -192,7 +197,7 @@ class ControlServer:
         return command, args
 
 
-def _drain(conn: local_socket.Connection) -> None:
+def _drain(conn: Connection) -> None:
     """Read what a refused client still sends before hanging up on it.
 
     Closing a socket with unread data makes the peer's send fail, and over TCP
@@ -210,7 +215,7 @@ def _drain(conn: local_socket.Connection) -> None:
             received += len(chunk)
 
 
-def _read_line(conn: local_socket.Connection, limit: int) -> bytes:
+def _read_line(conn: Connection, limit: int) -> bytes:
     buf = bytearray()
     while True:
         chunk = conn.recv(4096)
@@ -227,103 +232,3 @@ def _read_line(conn: local_socket.Connection, limit: int) -> bytes:
         buf += chunk
         if len(buf) > limit:
             raise ControlError(f"request larger than {limit} bytes")
-
-
-def _lines(conn: local_socket.Connection) -> Iterator[bytes]:
-    """The lines of an answer as they arrive (the last one may lack its newline)."""
-    buf = b""
-    while True:
-        chunk = conn.recv(65536)
-        if not chunk:
-            if buf:
-                yield buf
-            return
-        buf += chunk
-        *complete, buf = buf.split(b"\n")
-        yield from complete
-
-
-def _load_info(home: Home) -> dict[str, Any]:
-    path = home.control_json
-    try:
-        st = path.stat()
-        if st.st_size > 4096 or not stat.S_ISREG(st.st_mode):
-            raise NoInstance
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise NoInstance from None
-    if not isinstance(info, dict) or not all(
-        isinstance(info.get(k), str) for k in ("family", "address", "token")
-    ):
-        raise NoInstance
-    return info
-
-
-class ControlClient:
-    def __init__(self, home: Home, timeout: float = 5.0) -> None:
-        self.home = home
-        self.timeout = timeout
-        self.info = _load_info(home)
-
-    def _connect(self) -> local_socket.Connection:
-        try:
-            return local_socket.connect(
-                self.info["family"], self.info["address"], self.home.root, self.timeout
-            )
-        except local_socket.UntrustedEndpoint as exc:
-            raise Untrusted(str(exc)) from None
-        except (OSError, ValueError):
-            raise NoInstance from None
-
-    def events(
-        self, command: str, args: dict[str, Any] | None = None, wait: bool = False
-    ) -> Iterator[dict[str, Any]]:
-        """Send one request; yield every answer line (events, then the final one)."""
-        sock = self._connect()
-        try:
-            yield from self._exchange(sock, command, args, wait)
-        except (TimeoutError, ConnectionError) as exc:
-            raise NoAnswer(f"the instance did not answer ({exc.__class__.__name__})") from None
-        except OSError as exc:
-            raise NoAnswer(f"the instance did not answer ({exc.strerror or exc})") from None
-
-    def _exchange(
-        self, sock: local_socket.Connection, command: str, args: dict[str, Any] | None, wait: bool
-    ) -> Iterator[dict[str, Any]]:
-        with contextlib.closing(sock):
-            request = {"token": self.info["token"], "command": command, "args": args or {}}
-            # The instance may answer and hang up before reading (a refusal);
-            # its answer is still waiting to be read.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                sock.sendall(json.dumps(request).encode() + b"\n")
-            if wait:
-                sock.settimeout(None)
-            for raw in _lines(sock):
-                message = json.loads(raw)
-                yield message
-                if message.get("done"):
-                    return
-        raise ControlError("the instance closed the connection without an answer")
-
-    def call(
-        self,
-        command: str,
-        args: dict[str, Any] | None = None,
-        on_event: Callable[[dict[str, Any]], None] | None = None,
-        wait: bool = False,
-    ) -> Any:
-        for message in self.events(command, args, wait=wait):
-            if message.get("done"):
-                if message.get("ok"):
-                    return message.get("result")
-                raise ControlError(str(message.get("error", "unknown error")))
-            if on_event is not None:
-                on_event(message)
-        raise ControlError("no answer")
-
-
-def connect(home: Home, timeout: float = 5.0) -> ControlClient:
-    """A client for the running instance; raises :class:`NoInstance` when none answers."""
-    client = ControlClient(home, timeout)
-    client.call("ping")
-    return client

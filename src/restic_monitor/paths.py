@@ -15,8 +15,12 @@ import contextlib
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
+
+#: Not typing.TYPE_CHECKING: importing typing costs every `status` 2 ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 APP_NAME = "restic-monitor"
 HOME_ENV = "RESTIC_MONITOR_HOME"
@@ -46,10 +50,39 @@ def valid_profile_name(name: str) -> bool:
 
 
 class ProfileFiles:
-    """The files of one profile, laid out in its folder as the earlier tool did."""
+    """The files of one profile, laid out in its folder as the earlier tool did.
 
+    An immutable value compared by its fields, as a frozen dataclass would be,
+    written out because ``dataclasses`` (with ``inspect`` under it) is the
+    largest import of ``status`` asking a running instance.
+    """
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
     name: str
     root: Path
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self._fields)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, ProfileFiles)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *self._values()))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return type(self), self._values()
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({fields})"
 
     @property
     def env_json(self) -> Path:
@@ -89,20 +122,26 @@ class ProfileFiles:
             _private_folder(folder)
 
 
-@dataclass(frozen=True)
 class ProfileHome(ProfileFiles):
     """One profile's folder: its configuration, its state and its last restic log."""
 
-    name: str
-    root: Path
+    __slots__ = ("name", "root")
+    _fields = ("name", "root")
+
+    def __init__(self, name: str, root: Path) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "root", root)
 
 
-@dataclass(frozen=True)
 class Home(ProfileFiles):
     """The home folder: profile ``default`` at its root, the instance's files beside it."""
 
-    root: Path
-    name: str = field(default=DEFAULT_PROFILE, init=False, repr=False, compare=False)
+    __slots__ = ("root",)
+    _fields = ("root",)
+    name = DEFAULT_PROFILE
+
+    def __init__(self, root: Path) -> None:
+        object.__setattr__(self, "root", root)
 
     @property
     def lock(self) -> Path:

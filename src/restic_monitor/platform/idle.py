@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from restic_monitor.platform.idle_specs import SPECS
+
 if TYPE_CHECKING:
     from restic_monitor.platform.idle_dbus import DBusIdleSpec
 
@@ -232,9 +234,3 @@ def make_idle_source(spec: str | None) -> IdleSource:
     if kind == "none":
         return UnknownIdle("idle source disabled (none)")
     raise ValueError(f"unknown idle source {spec!r}: expected {SPECS}")
-
-
-SPECS = (
-    "auto, fixed:SECONDS, file:PATH, x11[:DISPLAY], gnome, cinnamon, wayland[:SOCKET], "
-    "screensaver, windows, macos or none"
-)

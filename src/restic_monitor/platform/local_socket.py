@@ -16,9 +16,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from restic_monitor.platform.endpoint import Connection, Endpoint, Listener, UntrustedEndpoint
+from restic_monitor.platform.endpoint import TYPE_CHECKING, Endpoint, UntrustedEndpoint
 
-__all__ = ["Connection", "Endpoint", "Listener", "UntrustedEndpoint", "connect", "listen"]
+if TYPE_CHECKING:
+    from restic_monitor.platform.endpoint import Connection, Listener
+
+__all__ = ["Endpoint", "UntrustedEndpoint", "connect", "listen"]
 
 
 def listen(socket_in_home: Path) -> tuple[Listener, Endpoint]:

@@ -26,10 +26,12 @@ import socket
 import stat
 import struct
 import sys
-import tempfile
 from pathlib import Path
 
-from restic_monitor.platform.endpoint import Connection, Endpoint, UntrustedEndpoint
+from restic_monitor.platform.endpoint import TYPE_CHECKING, Endpoint, UntrustedEndpoint
+
+if TYPE_CHECKING:
+    from restic_monitor.platform.endpoint import Connection
 
 assert sys.platform != "win32"  # Windows uses named_pipe; mypy skips the rest there
 
@@ -79,6 +81,8 @@ def _socket_name(socket_in_home: Path) -> str:
 
 def _base(uid: int, name: str) -> Path:
     """The first of ``$XDG_RUNTIME_DIR``, the temp folder and /tmp where the socket's path fits."""
+    import tempfile  # (the server's side only: a client connects where control.json says)
+
     longest = os.path.join(f"restic-monitor-{uid}-xxxxxxxx", name)  # a fresh folder's
     for candidate in (os.environ.get("XDG_RUNTIME_DIR"), tempfile.gettempdir()):
         if (
@@ -104,6 +108,8 @@ def place(socket_in_home: Path) -> Endpoint:
     problem = folder_problem(shared, uid)
     if problem is None:
         return Endpoint("unix", str(shared / name))
+    import tempfile
+
     fresh = Path(tempfile.mkdtemp(prefix=f"restic-monitor-{uid}-", dir=base))
     return Endpoint(
         "unix",
