@@ -33,6 +33,8 @@ HEADLESS_1 = "headless daemon, 1 profile (`run --headless`, idle source x11)"
 HEADLESS_2 = "headless daemon, 2 profiles"
 TRAY_1 = "tray, 1 profile (`run`, idle source x11)"
 TRAY_2 = "tray, 2 profiles"
+MINIMAL = "reference: a minimal PySide6 tray (icon and menu)"
+MINIMAL_TRAY = str(Path(__file__).with_name("minimal_tray.py"))
 
 
 def _panel_width(desk: Desktop) -> int:
@@ -71,6 +73,9 @@ def bench_idle(tmp: Path, seconds: float, interval: float = 15.0) -> Result:
             procs[name] = start_instance(homes[name], env, "--idle-source", "x11")
             wait_for((homes[name] / "control.json").exists, 30)
             wait_for(lambda w=width: _panel_width(desk) > w and desk.tray_icon_center(), 30)
+        width = _panel_width(desk)
+        procs[MINIMAL] = subprocess.Popen([PY, MINIMAL_TRAY], env=env)
+        wait_for(lambda w=width: _panel_width(desk) > w, 30)
         time.sleep(10)  # let start-up settle (the trays hand memory back after 5 s)
         names = list(procs)
         ends = time.monotonic() + seconds
@@ -143,6 +148,11 @@ def bench_idle(tmp: Path, seconds: float, interval: float = 15.0) -> Result:
             f"{cpu[TRAY_1] - cpu[FLOOR]:+.1f} ms",
             f"{(rss_end[TRAY_1] - floor_rss) / 1e6:+.1f} MB",
         ],
+        [
+            "tray 1 profile above the minimal tray",
+            f"{cpu[TRAY_1] - cpu[MINIMAL]:+.1f} ms",
+            f"{(rss_end[TRAY_1] - rss_end[MINIMAL]) / 1e6:+.1f} MB",
+        ],
     ]
     worst_headless = max(cpu[HEADLESS_1], cpu[HEADLESS_2])
     worst_tray = max(cpu[TRAY_1], cpu[TRAY_2])
@@ -171,11 +181,18 @@ def bench_idle(tmp: Path, seconds: float, interval: float = 15.0) -> Result:
             "under 70 MB",
             max(rss_end[TRAY_1], rss_end[TRAY_2]) < 70e6,
         ),
+        (
+            "Resident memory, tray 1 profile above a minimal PySide6 tray",
+            f"{(rss_end[TRAY_1] - rss_end[MINIMAL]) / 1e6:+.1f} MB "
+            f"({mb(rss_end[TRAY_1])} / {mb(rss_end[MINIMAL])})",
+            "within 8 MB",
+            rss_end[TRAY_1] - rss_end[MINIMAL] <= 8e6,
+        ),
     ]
     return Result(
         "Idle footprint: waiting for the user to be away",
         f"uv run python benchmarks/run.py --only idle (window: {window:.0f} s, scaled to "
-        "10 min, all five processes side by side)",
+        "10 min, all six processes side by side)",
         rows,
         [
             "process",
@@ -189,7 +206,7 @@ def bench_idle(tmp: Path, seconds: float, interval: float = 15.0) -> Result:
         [
             "Targets: CPU under 60 ms per 10 minutes (0.01 %); RSS headless under 30 MB, tray "
             "under 70 MB (Vorta, a comparable Qt tray app: ~114 MB).",
-            "All five processes ran at the same time, on the same X server (Xvfb with trayer "
+            "All six processes ran at the same time, on the same X server (Xvfb with trayer "
             "as tray host; both trays docked an icon), over the same window. Every instance "
             "waits with min_idle_seconds = 86400, so it only looks again at its longest sleep "
             "(5 min) and the tray refreshes its tooltip once a minute. The two-profile homes "

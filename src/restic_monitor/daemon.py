@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from restic_monitor import __version__, logs
+from restic_monitor import __version__
 from restic_monitor.control import ControlError, ControlServer
 from restic_monitor.engine.errors import EngineError, NothingToDo
 from restic_monitor.engine.host import Engine
@@ -24,8 +24,9 @@ from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INSTANCE, EXIT_OK, EXIT_U
 from restic_monitor.instance import InstanceLock, already_running_message
 from restic_monitor.notify import Notifier, headless_notifier, withdraw_all
 from restic_monitor.paths import Home
-from restic_monitor.platform.idle import IdleSource, make_idle_source
+from restic_monitor.platform.idle import IdleSource
 from restic_monitor.platform.sleep import ResumeWatcher
+from restic_monitor.prepare import prepare
 from restic_monitor.restic.runner import DEFAULT_KILL_AFTER
 from restic_monitor.status.model import RunInfo, to_json
 
@@ -148,9 +149,12 @@ class Daemon:
         notifier: Notifier | None = None,
         kill_after: float | None = None,
         on_shutdown_request: Callable[[], object] | None = None,
+        lock: InstanceLock | None = None,
     ) -> None:
+        """``lock``: the instance lock when the caller holds it already (the tray,
+        which shows its icon before it loads the engine)."""
         self.home = home
-        self.lock = InstanceLock(home.lock)
+        self.lock = lock or InstanceLock(home.lock)
         self.stop_event = threading.Event()
         self.notifier = notifier or headless_notifier()
         self.engine = Engine(
@@ -178,24 +182,6 @@ class Daemon:
         # A failure shown on the desktop would outlive the app that could explain it.
         withdraw_all(self.notifier)
         self.lock.release()
-
-
-def prepare(home: Home, idle_spec: str | None, debug: bool) -> IdleSource | None:
-    """What every front end that runs an instance does first: home, logs, idle source.
-
-    Prints the reason and returns None when the instance cannot start.
-    """
-    try:
-        home.ensure()
-    except OSError as exc:
-        print(f"restic-monitor: cannot create {home.root}: {exc.strerror}", file=sys.stderr)
-        return None
-    logs.setup(home, debug=debug, console=True)
-    try:
-        return make_idle_source(idle_spec)
-    except (ValueError, OSError) as exc:
-        print(f"restic-monitor: {exc}", file=sys.stderr)
-        return None
 
 
 def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> int:

@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from restic_monitor.cli.common import CliError, load_config_or_fail, one_profile
 from restic_monitor.exitcodes import EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import Home
-from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic, shell_welcome
+
+#: Not typing.TYPE_CHECKING: `run` should not pay for what only annotations use.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from restic_monitor.restic.command import Restic
 
 
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
@@ -45,13 +49,16 @@ def _no_tray_reason() -> str | None:
     if why is not None:
         return why
     try:
-        import restic_monitor.tray.app  # noqa: F401 - loads Qt: the part that can fail
+        # Qt, the part that can fail; the rest of the tray loads after its icon shows.
+        import restic_monitor.tray.launch  # noqa: F401
     except ImportError as exc:
         return f"Qt cannot be loaded: {exc}"
     return None
 
 
 def _restic_of(args: argparse.Namespace, home: Home, what: str) -> Restic:
+    from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic
+
     config = load_config_or_fail(one_profile(args, home, what))
     try:
         exe = find_restic(config.settings.restic_exe)
@@ -61,6 +68,8 @@ def _restic_of(args: argparse.Namespace, home: Home, what: str) -> Restic:
 
 
 def cmd_shell(args: argparse.Namespace, home: Home) -> int:
+    from restic_monitor.restic.command import Restic, shell_welcome
+
     paths = one_profile(args, home, "the shell")
     config = load_config_or_fail(paths)
     restic = Restic(config.settings.resolve_restic() or config.settings.restic_exe, config.env)

@@ -12,11 +12,11 @@ from restic_monitor.paths import Home
 
 def run_tray(home: Home, idle_spec: str | None, *, debug: bool = False) -> int:
     """Run the monitor with its tray icon until the user quits."""
-    from restic_monitor.daemon import prepare
+    from restic_monitor.prepare import prepare
 
     idle = prepare(home, idle_spec, debug)
     if idle is None:
         return EXIT_USAGE
-    from restic_monitor.tray.app import run_tray_app
+    from restic_monitor.tray.launch import run_tray_app
 
     return run_tray_app(home, idle)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,14 +22,14 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 from restic_monitor import __version__
 from restic_monitor.daemon import Daemon
 from restic_monitor.engine.errors import EngineError
+from restic_monitor.instance import InstanceLock
 from restic_monitor.notify import LogNotifier, MultiNotifier, Notice
 from restic_monitor.paths import Home
 from restic_monitor.platform.desktop_notifications import DesktopNotifier
 from restic_monitor.platform.idle import IdleSource
-from restic_monitor.platform.process import release_free_memory
 from restic_monitor.status.model import Status
 from restic_monitor.tray import icons, opens
-from restic_monitor.tray.bridge import Bridge, QtNotifier, install_signal_handlers
+from restic_monitor.tray.bridge import Bridge, QtNotifier
 from restic_monitor.tray.open_windows import OpenWindows
 from restic_monitor.tray.state import IconState
 from restic_monitor.tray.view import (
@@ -62,7 +60,11 @@ class TrayApp(QObject):
         idle_source: IdleSource,
         *,
         kill_after: float | None = None,
+        tray: QSystemTrayIcon | None = None,
+        lock: InstanceLock | None = None,
     ) -> None:
+        """``tray`` and ``lock``: the icon already shown and the instance lock already
+        held by the launcher (which shows the icon before this module is imported)."""
         super().__init__()
         self.app = app
         self.home = home
@@ -76,6 +78,7 @@ class TrayApp(QObject):
             notifier=MultiNotifier([LogNotifier(), QtNotifier(self.bridge, self._desktop)]),
             kill_after=kill_after,
             on_shutdown_request=self.bridge.shutdown_requested.emit,
+            lock=lock,
         )
         self.engine = self.daemon.engine
         self._status: Status | None = None
@@ -88,7 +91,7 @@ class TrayApp(QObject):
         #: Problems of the tray's own parts that do not stop backups.
         self._problems: list[str] = []
 
-        self.tray = QSystemTrayIcon(icons.icon(IconState.STARTING))
+        self.tray = tray or QSystemTrayIcon(icons.icon(IconState.STARTING))
         self.menu = QMenu()
         self.menu.setToolTipsVisible(True)  # a shortened line shows its whole text
         self.menu.aboutToShow.connect(self._rebuild_menu)
@@ -381,29 +384,3 @@ class TrayApp(QObject):
         }.get(kind, QSystemTrayIcon.MessageIcon.Information)
         self._balloon = notice
         self.tray.showMessage(title, body, icon, 15_000)
-
-
-def run_tray_app(home: Home, idle_source: IdleSource) -> int:
-    """Run the tray until Quit; the caller has set up logging and checked the display."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("restic-monitor")
-    app.setApplicationDisplayName("restic-monitor")
-    app.setQuitOnLastWindowClosed(False)
-    app.setWindowIcon(icons.app_icon())
-    tray = TrayApp(app, home, idle_source)
-    if not tray.daemon.lock.acquire(wait=1.0):
-        from restic_monitor.instance import already_running_message
-
-        print(f"restic-monitor: {already_running_message(home, tray.daemon.lock)}", file=sys.stderr)
-        return 4
-    started = time.monotonic()
-    install_signal_handlers(
-        tray, reload=lambda: tray.perform(Action.RELOAD), quit_now=lambda: tray.quit(ask=False)
-    )
-    tray.start()
-    # Start-up frees much of what it allocated (imports, Qt's set-up); hand it back.
-    QTimer.singleShot(5000, release_free_memory)
-    log.info("tray icon shown %.0f ms after start", (time.monotonic() - started) * 1000)
-    code = app.exec()
-    return int(code)

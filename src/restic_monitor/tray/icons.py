@@ -21,10 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from restic_monitor.tray.state import IconState
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the states' module pulls in the status model: not for the first icon)
     from PySide6.QtGui import QIcon, QImage
+
+    from restic_monitor.tray.state import IconState
 
 TRAY_SIZES = (16, 22, 24, 32, 48, 64)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
@@ -58,7 +58,7 @@ def progress_ring(fraction: float) -> str:
 def svg_for(state: IconState, progress: float | None = None) -> str:
     """The state's icon; ``progress`` (None: no backup runs) adds the progress ring."""
     text = svg_text(state.value)
-    if state is IconState.BACKING_UP:
+    if state.value == "backing-up":
         return text.replace("<!--PROGRESS-->", progress_ring(progress or 0.0))
     if progress is None:
         return text
@@ -106,6 +106,25 @@ def _icon(state: IconState, progress: float | None) -> QIcon:
     for size in TRAY_SIZES:
         result.addPixmap(QPixmap.fromImage(render(svg, size)))
     return result
+
+
+def starting_icon() -> QIcon:
+    """The icon shown while the rest of the tray loads, drawn only at the size asked for.
+
+    Qt's SVG icon engine renders a file lazily; the icons made here render
+    every tray size up front, a few milliseconds each, which the first icon
+    of the session should not wait for.
+    """
+    from PySide6.QtGui import QIcon
+
+    source = resources.files("restic_monitor.tray") / "icons" / "starting.svg"
+    if isinstance(source, Path) and source.is_file():
+        lazy = QIcon(str(source))
+        if not lazy.isNull():
+            return lazy
+    from restic_monitor.tray.state import IconState
+
+    return icon(IconState.STARTING)
 
 
 def app_icon() -> QIcon:
