@@ -48,7 +48,7 @@ def run_one(name: str, work: Path, quick: bool, baseline: str | None) -> Result:
     if name == "startup":
         from benchmarks.startup import bench_startup
 
-        return bench_startup(work, 2 if quick else 5)
+        return bench_startup(work, 2 if quick else 12)
     if name == "status":
         from benchmarks.startup import bench_status
 
@@ -71,12 +71,7 @@ def run_one(name: str, work: Path, quick: bool, baseline: str | None) -> Result:
     if name == "overhead":
         from benchmarks.throughput import bench_overhead
 
-        return bench_overhead(
-            work,
-            2_000 if quick else 20_000,
-            100_000_000 if quick else 1_000_000_000,
-            1 if quick else 3,
-        )
+        return bench_overhead(work, (500, 2_000) if quick else (2_000, 20_000), 2 if quick else 8)
     if name == "prune":
         from benchmarks.maintenance import bench_prune
 
