@@ -72,6 +72,22 @@ def timed_run(argv: Sequence[str], env: dict[str, str] | None = None) -> Timed:
     return Timed(wall, cpu)
 
 
+def instance_job(home: Path, kind: str) -> Timed:
+    """Ask a running instance for a job of ``kind`` and wait for its outcome (success)."""
+    from restic_monitor.control import connect
+    from restic_monitor.paths import Home
+
+    started = time.perf_counter()
+    client = connect(Home(home))
+    request = {"wait": True, "profile": None, "kind": kind}
+    result = client.call("run", request, on_event=lambda _event: None, wait=True)
+    wall = time.perf_counter() - started
+    outcome = result["runs"][0]["run"]["outcome"]
+    if outcome != "success":
+        raise RuntimeError(f"the instance's {kind} ended {outcome}")
+    return Timed(wall, 0.0)
+
+
 def alternate(
     measures: dict[str, Callable[[], Any]], rounds: int, warmup: int = 1
 ) -> dict[str, list[Any]]:

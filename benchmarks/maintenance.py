@@ -16,7 +16,6 @@ import random
 import shutil
 import statistics
 import subprocess
-import time
 from pathlib import Path
 
 from benchmarks.common import (
@@ -27,6 +26,7 @@ from benchmarks.common import (
     alternate,
     cli_env,
     fmt_ratio,
+    instance_job,
     paired_ratio,
     start_instance,
     stop,
@@ -106,19 +106,8 @@ def bench_prune(tmp: Path, rounds: int) -> Result:
             return timed_run(["restic", "prune"], plain_env)
 
         def by_instance() -> Timed:
-            from restic_monitor.control import connect
-            from restic_monitor.paths import Home
-
             _fresh(prepared, daemon_repo)
-            started = time.perf_counter()
-            client = connect(Home(daemon_home))
-            request = {"wait": True, "profile": None, "kind": "prune"}
-            result = client.call("run", request, on_event=lambda _event: None, wait=True)
-            wall = time.perf_counter() - started
-            outcome = result["runs"][0]["run"]["outcome"]
-            if outcome != "success":
-                raise RuntimeError(f"the instance's prune ended {outcome}")
-            return Timed(wall, 0.0)
+            return instance_job(daemon_home, "prune")
 
         def through_instance() -> Timed:
             _fresh(prepared, daemon_repo)

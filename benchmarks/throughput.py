@@ -17,6 +17,7 @@ from benchmarks.common import (
     alternate,
     cli_env,
     fmt_ratio,
+    instance_job,
     make_home,
     make_repo,
     mb,
@@ -194,9 +195,6 @@ def _tree(root: Path, files: int, size: int = 4096) -> Path:
 
 def _overhead_at(tmp: Path, files: int, rounds: int) -> dict[str, list[float]]:
     """One size: plain restic, a running instance's backup and the command, taking turns."""
-    from restic_monitor.control import connect
-    from restic_monitor.paths import Home
-
     tree = _tree(tmp / "tree", files)
     quiet = {"min_idle_seconds": 86400, "low_priority": False, "args": ["backup", str(tree)]}
     plain_env = {**os.environ, **make_repo(tmp / "plain")}
@@ -210,15 +208,7 @@ def _overhead_at(tmp: Path, files: int, rounds: int) -> dict[str, list[float]]:
             return timed_run(["restic", "backup", "--json", str(tree)], plain_env)
 
         def by_instance() -> Timed:
-            started = time.perf_counter()
-            client = connect(Home(daemon_home))
-            request = {"wait": True, "profile": None, "kind": "backup"}
-            result = client.call("run", request, on_event=lambda _event: None, wait=True)
-            wall = time.perf_counter() - started
-            outcome = result["runs"][0]["run"]["outcome"]
-            if outcome != "success":
-                raise RuntimeError(f"the instance's backup ended {outcome}")
-            return Timed(wall, 0.0)
+            return instance_job(daemon_home, "backup")
 
         def command() -> Timed:
             return timed_run([CLI, "--home", str(command_home), "backup"], cli_env())
