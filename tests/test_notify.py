@@ -192,3 +192,31 @@ def test_critical_notices_are_withdrawn_when_their_problem_is_gone_and_when_the_
     assert sorted(_closed(service)) == sorted([config_id, warning_id, failed_id, still_failed])
     assert _shown(service)[-1][3:5] == ("Backup failed", "Fatal: unable to open repository")
     assert all(SECRET not in str(call) for call in service.calls)
+
+
+def test_a_connected_notifier_waits_without_waking(session_bus: str) -> None:
+    import threading
+    import time
+
+    service = notification_service(session_bus)
+    notifier = DesktopNotifier(on_action=lambda _n, _a: None)
+    try:
+        notifier.notify(Notice("warning", "No recent backup", "x", topic="no-backup"))
+        wait_until(lambda: _shown(service), timeout=10)
+        ours = [t for t in threading.enumerate() if t.name.startswith("notifications")]
+        assert ours
+
+        def wakeups() -> int:
+            total = 0
+            for thread in ours:
+                status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+                line = next(x for x in status.splitlines() if x.startswith("voluntary_ctxt"))
+                total += int(line.split()[1])
+            return total
+
+        before = wakeups()
+        time.sleep(2.5)
+        assert wakeups() - before <= 1, "an idle app's notifier must not poll"
+    finally:
+        notifier.close()
+        service.close()

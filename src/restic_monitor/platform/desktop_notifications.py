@@ -78,6 +78,8 @@ class DesktopNotifier:
         self._shown: dict[int, Notice] = {}
         #: Showing and withdrawing happen in one worker, in the order asked for.
         self._queue: queue.Queue[Callable[[], None]] = queue.Queue()
+        #: The listener's queue of the service's signals; None in it ends the listener.
+        self._events: queue.Queue[Any] | None = None
         self._worker: threading.Thread | None = None
 
     # --- the interface -----------------------------------------------------------
@@ -133,13 +135,7 @@ class DesktopNotifier:
 
     def close(self) -> None:
         with self._lock:
-            router, self._router = self._router, None
-        if router is not None:
-            try:
-                router.close()
-                router.conn.close()
-            except Exception:
-                log.debug("closing the notification connection failed", exc_info=True)
+            self._drop_connection()
 
     def shown(self) -> dict[str, int]:
         """The ids of the keyed notices on screen (for tests and the log)."""
@@ -214,13 +210,20 @@ class DesktopNotifier:
         if not self._failed_once:
             log.info("desktop notifications unavailable (%s)", exc.__class__.__name__)
             self._failed_once = True
+        self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        """Close the connection and end its listener; the caller holds the lock."""
         router, self._router = self._router, None
+        events, self._events = self._events, None
+        if events is not None:
+            events.put(None)
         if router is not None:
             try:
                 router.close()
                 router.conn.close()
             except Exception:
-                log.debug("closing a broken notification connection failed", exc_info=True)
+                log.debug("closing the notification connection failed", exc_info=True)
 
     # --- the connection and what the service sends back ---------------------------
 
@@ -246,18 +249,16 @@ class DesktopNotifier:
             target=self._listen, args=(router, events), name="notifications", daemon=True
         ).start()
         self._router = router
+        self._events = events
         return router
 
     def _listen(self, router: Any, events: queue.Queue[Any]) -> None:
         from jeepney import HeaderFields
 
-        while self._router is router or self._router is None:
-            try:
-                message = events.get(timeout=1.0)
-            except queue.Empty:
-                if router.conn.sock.fileno() < 0:
-                    return
-                continue
+        while True:
+            message = events.get()  # (blocks: a waiting app must not wake once a second)
+            if message is None:
+                return  # the connection was closed
             member = message.header.fields.get(HeaderFields.member)
             try:
                 self._on_signal(member, tuple(message.body))

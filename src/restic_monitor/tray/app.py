@@ -50,6 +50,8 @@ IDLE_REFRESH_MS = 60_000
 #: The widest information line in the menu, in device-independent pixels: the
 #: menu stays under ~480 px at 100 % scale; the problems window has the rest.
 MENU_LINE_PX = 420
+#: Lines this short fit in MENU_LINE_PX in any menu font, so are not measured.
+SHORT_LINE_CHARS = 36
 
 
 class TrayApp(QObject):
@@ -242,9 +244,11 @@ class TrayApp(QObject):
             else:
                 text, full = entry.text, entry.full
                 if not entry.action:  # information: no mnemonic, at most MENU_LINE_PX wide
-                    shown = menu.fontMetrics().elidedText(
-                        text, Qt.TextElideMode.ElideRight, MENU_LINE_PX
-                    )
+                    shown = text
+                    if len(text) > SHORT_LINE_CHARS:  # (measuring loads the fonts: not idly)
+                        shown = menu.fontMetrics().elidedText(
+                            text, Qt.TextElideMode.ElideRight, MENU_LINE_PX
+                        )
                     full = full or (text if shown != text else None)
                     text = shown.replace("&", "&&")
                 action = QAction(text, menu)
