@@ -17,7 +17,6 @@ write. Building the content is pure, so it can be checked on any OS.
 
 from __future__ import annotations
 
-import getpass
 import os
 import plistlib
 import shutil
@@ -28,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from restic_monitor.platform.windows_task import TASK_NAME, task_xml, windows_user
+
 MARKER = "Created by `restic-monitor install`; `restic-monitor uninstall` removes it."
-TASK_NAME = "restic-monitor"
 LAUNCH_AGENT_LABEL = "restic-monitor"
 SERVICE_NAME = "restic-monitor.service"
 
@@ -239,67 +239,9 @@ def macos_uninstall_plan() -> Plan:
 # --- Windows: Scheduled Task ---------------------------------------------------------
 
 
-def windows_user() -> str:
-    domain = os.environ.get("USERDOMAIN", "")
-    user = os.environ.get("USERNAME") or getpass.getuser()
-    return f"{domain}\\{user}" if domain else user
-
-
 def scheduled_task_xml(argv: Sequence[str], user: str, workdir: Path) -> str:
-    """Task Scheduler 1.2 XML: at logon, logged-on only, highest privileges, no time limit."""
-    command, arguments = argv[0], " ".join(_windows_quote(a) for a in argv[1:])
-    return f"""<?xml version="1.0" encoding="UTF-16"?>
-<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
-  <RegistrationInfo>
-    <Author>restic-monitor</Author>
-    <Description>{escape(MARKER)} Starts restic-monitor at logon.</Description>
-    <URI>\\{TASK_NAME}</URI>
-  </RegistrationInfo>
-  <Triggers>
-    <LogonTrigger>
-      <Enabled>true</Enabled>
-      <UserId>{escape(user)}</UserId>
-    </LogonTrigger>
-  </Triggers>
-  <Principals>
-    <Principal id="Author">
-      <UserId>{escape(user)}</UserId>
-      <LogonType>InteractiveToken</LogonType>
-      <RunLevel>HighestAvailable</RunLevel>
-    </Principal>
-  </Principals>
-  <Settings>
-    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>
-    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>
-    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>
-    <AllowHardTerminate>true</AllowHardTerminate>
-    <StartWhenAvailable>false</StartWhenAvailable>
-    <RunOnlyIfNetworkAvailable>false</RunOnlyIfNetworkAvailable>
-    <IdleSettings>
-      <StopOnIdleEnd>false</StopOnIdleEnd>
-      <RestartOnIdle>false</RestartOnIdle>
-    </IdleSettings>
-    <AllowStartOnDemand>true</AllowStartOnDemand>
-    <Enabled>true</Enabled>
-    <Hidden>false</Hidden>
-    <RunOnlyIfIdle>false</RunOnlyIfIdle>
-    <WakeToRun>false</WakeToRun>
-    <ExecutionTimeLimit>PT0S</ExecutionTimeLimit>
-    <Priority>7</Priority>
-  </Settings>
-  <Actions Context="Author">
-    <Exec>
-      <Command>{escape(command)}</Command>
-      <Arguments>{escape(arguments)}</Arguments>
-      <WorkingDirectory>{escape(str(workdir))}</WorkingDirectory>
-    </Exec>
-  </Actions>
-</Task>
-"""
-
-
-def _windows_quote(arg: str) -> str:
-    return subprocess.list2cmdline([arg])
+    """The task's XML, marked as ours (see :func:`windows_task.task_xml`)."""
+    return task_xml(argv, user, workdir, f"{MARKER} Starts restic-monitor at logon.")
 
 
 def windows_task_file(home: Path) -> Path:
