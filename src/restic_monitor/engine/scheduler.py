@@ -12,7 +12,6 @@ engine thread; tests call it directly with a scripted runner and a fake clock.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from restic_monitor.durations import MAX_DURATION
+from restic_monitor.engine import notices
 from restic_monitor.engine.discovery import Profiles
 from restic_monitor.engine.dispatch import Dispatcher
 from restic_monitor.engine.errors import ConfigInvalid, EngineError, NothingToDo, UnknownProfile
@@ -34,7 +34,7 @@ from restic_monitor.engine.view import engine_view
 from restic_monitor.isotime import to_iso
 from restic_monitor.jobs.backup import IDLE, MANUAL, OVERDUE
 from restic_monitor.jobs.kinds import KINDS
-from restic_monitor.notify import Notice, Notifier, notice_key, withdraw
+from restic_monitor.notify import Notice, Notifier
 from restic_monitor.paths import DEFAULT_PROFILE, Home
 from restic_monitor.platform import power as platform_power
 from restic_monitor.platform.idle import IdleSource
@@ -364,25 +364,10 @@ class Scheduler:
             self._emit_to(event, **data)
 
     def notify(self, profile: ProfileRuntime, notice: Notice) -> None:
-        title = notice.title
-        if self.labelled or profile.name != DEFAULT_PROFILE:
-            title = f"{notice.title} ({profile.name})"
-        notice = dataclasses.replace(notice, title=title, profile=profile.name)
-        try:
-            self.notifier.notify(notice)
-        except Exception:
-            log.exception("notification failed")
-        self.emit(
-            "notice", profile=profile.name, kind=notice.kind, title=notice.title, body=notice.body
-        )
+        notices.send(self.notifier, self.emit, profile.name, notice, self.labelled)
 
     def withdraw(self, profile: ProfileRuntime, *topics: str) -> None:
-        """The problems behind these notices are gone: take them off the screen."""
-        for topic in topics:
-            try:
-                withdraw(self.notifier, notice_key(profile.name, topic))
-            except Exception:
-                log.exception("withdrawing a notification failed")
+        notices.withdraw_topics(self.notifier, profile.name, topics)
 
     @property
     def labelled(self) -> bool:
