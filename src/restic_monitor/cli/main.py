@@ -69,8 +69,9 @@ def _columns() -> int:
         return 80
 
 
-def _command_word(argv: Sequence[str]) -> str | None:
-    """The command named in ``argv`` (the first word that is no global option's)."""
+def _command_index(argv: Sequence[str]) -> int:
+    """Where the command is in ``argv``: the first word that is no global option's
+    (``len(argv)`` when there is none)."""
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -79,8 +80,14 @@ def _command_word(argv: Sequence[str]) -> str | None:
         elif arg.startswith(("--home=", "--profile=")) or arg == "--debug":
             i += 1
         else:
-            return arg
-    return None
+            return i
+    return len(argv)
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv``, if any."""
+    i = _command_index(argv)
+    return argv[i] if i < len(argv) else None
 
 
 def _profile_option(p: argparse.ArgumentParser, what: str) -> None:
@@ -269,15 +276,7 @@ def _split_restic_args(argv: list[str]) -> tuple[list[str], list[str] | None]:
 
     A ``--profile NAME`` right after ``restic`` is ours (restic has no such option).
     """
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in ("--home", "--profile"):
-            i += 2
-        elif arg.startswith(("--home=", "--profile=")) or arg == "--debug":
-            i += 1
-        else:
-            break
+    i = _command_index(argv)
     if i < len(argv) and argv[i] == "restic":
         own, rest = argv[: i + 1], argv[i + 1 :]
         if rest[:1] == ["--profile"] and len(rest) >= 2:
