@@ -102,7 +102,8 @@ class DesktopNotifier:
             self._submit(lambda: self._close(key))
 
     def withdraw_all(self, timeout: float = 3.0) -> None:
-        """Take every critical notice off the screen and wait for it (the app is quitting)."""
+        """Take every notice of a problem (failure, configuration, warning) off the screen and
+        wait for it: the app is quitting, and could no longer explain them."""
         done = threading.Event()
 
         def close_all() -> None:
