@@ -80,7 +80,7 @@ def control_handler(
 
 
 #: The kinds of job a client may ask for (unlock runs only when the engine sees fit).
-REQUESTABLE = ("backup", "forget", "prune", "check")
+REQUESTABLE = ("backup", "forget", "prune", "check", "restore")
 
 
 def _run(
@@ -93,7 +93,17 @@ def _run(
     """One profile's job, or every profile's in turn; progress while waiting."""
     if kind not in REQUESTABLE:
         raise ControlError(f"run: kind must be one of {', '.join(REQUESTABLE)}")
-    tickets = [engine.run(kind, profile)] if profile is not None else engine.run_all(kind)
+    details = None
+    if kind == "restore":  # one profile's, with its items and target
+        from restic_monitor.jobs.restore import RestoreRequest
+
+        try:
+            details = RestoreRequest.from_json(args.get("request")).to_json()
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+        if profile is None:
+            raise ControlError("restore: name the profile")
+    tickets = [engine.run(kind, profile, details)] if profile is not None else engine.run_all(kind)
     already = all(t.already_running for t in tickets)
     send(
         {

@@ -57,7 +57,7 @@ def run_jobs(args: argparse.Namespace, home: Home, kind: str) -> int:
 
 
 def _noun(kind: str) -> str:
-    return "Backup" if kind == "backup" else f"restic {kind}"
+    return {"backup": "Backup", "restore": "Restore"}.get(kind, f"restic {kind}")
 
 
 def report(runs: list[dict[str, Any]], kind: str = "backup") -> int:
@@ -84,7 +84,13 @@ def report(runs: list[dict[str, Any]], kind: str = "backup") -> int:
     return worst(codes)
 
 
-def _through(client: ControlClient, kind: str, profile: str | None, wait: bool) -> int:
+def _through(
+    client: ControlClient,
+    kind: str,
+    profile: str | None,
+    wait: bool,
+    details: dict[str, Any] | None = None,
+) -> int:
     line = ProgressLine()
 
     def on_event(event: dict[str, Any]) -> None:
@@ -101,7 +107,9 @@ def _through(client: ControlClient, kind: str, profile: str | None, wait: bool) 
             line.show(event.get("progress"), event.get("profile"))
 
     try:
-        request = {"wait": wait, "profile": profile, "kind": kind}
+        request: dict[str, Any] = {"wait": wait, "profile": profile, "kind": kind}
+        if details is not None:
+            request["request"] = details
         result = client.call("run", request, on_event=on_event, wait=wait)
     except ControlError as exc:
         raise CliError(
@@ -114,7 +122,13 @@ def _through(client: ControlClient, kind: str, profile: str | None, wait: bool) 
     return report(result["runs"], kind)
 
 
-def _in_process(args: argparse.Namespace, home: Home, kind: str, profile: str | None) -> int:
+def _in_process(
+    args: argparse.Namespace,
+    home: Home,
+    kind: str,
+    profile: str | None,
+    details: dict[str, Any] | None = None,
+) -> int:
     from restic_monitor import logs
     from restic_monitor.daemon import control_handler
     from restic_monitor.engine.errors import EngineError
@@ -127,7 +141,7 @@ def _in_process(args: argparse.Namespace, home: Home, kind: str, profile: str | 
     if not lock.acquire(wait=1.0):
         client = instance(home)
         if client is not None:
-            return _through(client, kind, profile, wait=not args.no_wait)
+            return _through(client, kind, profile, not args.no_wait, details)
         raise CliError(already_running_message(home, lock), EXIT_INSTANCE)
     try:
         logs.setup(home, debug=args.debug, console=True)
@@ -150,12 +164,16 @@ def _in_process(args: argparse.Namespace, home: Home, kind: str, profile: str | 
         except OSError as exc:
             print(f"restic-monitor: no control channel ({exc})", file=sys.stderr)
         try:
-            tickets = [engine.run(kind, profile)] if profile is not None else engine.run_all(kind)
+            tickets = (
+                [engine.run(kind, profile, details)]
+                if profile is not None
+                else engine.run_all(kind)
+            )
         except EngineError as exc:
             server.close()
             engine.shutdown(10)
             raise CliError(str(exc), EXIT_USAGE) from None
-        doing = "Backing up" if kind == "backup" else f"Running restic {kind}"
+        doing = {"backup": "Backing up", "restore": "Restoring"}.get(kind, f"Running restic {kind}")
         print(f"{doing} (no instance running; press Ctrl-C to stop)…", file=sys.stderr)
 
         def on_signal(_signum: int, _frame: Any) -> None:

@@ -35,8 +35,8 @@ def _command(spec: str) -> CommandFunc:
 #: Every command, in the order of the help (a test holds it equal to the parser's).
 COMMANDS = (
     "run", "status", "backup", "stop", "pause", "resume", "reload", "check", "forget",
-    "prune", "init", "install", "uninstall", "secret", "shell", "restic", "history", "idle",
-    "demo",
+    "prune", "snapshots", "ls", "find", "versions", "missing", "restore", "mount", "unmount",
+    "init", "install", "uninstall", "secret", "shell", "restic", "history", "idle", "demo",
 )  # fmt: skip
 
 
@@ -206,6 +206,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--no-wait", action="store_true", help="return once the job is queued")
         _profile_option(p, "this profile only (default: every profile in turn)")
         p.set_defaults(func="jobs:cmd_prune")
+
+    from restic_monitor.cli.restore_parser import add_restore_commands
+
+    add_restore_commands(add, wanted)
 
     if wanted("init"):
         p = add("init", help="write example settings.json and env.json")

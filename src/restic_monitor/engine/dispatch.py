@@ -87,6 +87,7 @@ class Dispatcher:
                 if other is not profile and other.config is not None
                 for value in other.config.env.secrets()
             ),
+            request=job.request,
             **self._peer(job, profile),
         )
         try:

@@ -170,9 +170,12 @@ class Engine:
         """Back up every profile in turn (one restic at a time); a ticket each."""
         return self.run_all("backup")
 
-    def run(self, kind: str, profile: str | None = None) -> Ticket:
-        """Run a job of ``kind`` (backup, forget, prune, check) for one profile now."""
-        ticket: Ticket = self._call(lambda: self._ticket(kind, profile))
+    def run(
+        self, kind: str, profile: str | None = None, request: dict[str, Any] | None = None
+    ) -> Ticket:
+        """Run a job of ``kind`` (backup, forget, prune, check, restore) for one profile now;
+        ``request``: the details of a kind that takes them (a restore's)."""
+        ticket: Ticket = self._call(lambda: self._ticket(kind, profile, request))
         return ticket
 
     def run_all(self, kind: str) -> list[Ticket]:
@@ -196,8 +199,10 @@ class Engine:
         tickets: list[Ticket] = self._call(queue_all)
         return tickets
 
-    def _ticket(self, kind: str, profile: str | None) -> Ticket:
-        job, already = self.scheduler.request(kind, profile)
+    def _ticket(
+        self, kind: str, profile: str | None, request: dict[str, Any] | None = None
+    ) -> Ticket:
+        job, already = self.scheduler.request(kind, profile, request)
         return self._join(job, already)
 
     @staticmethod

@@ -11,7 +11,7 @@ import concurrent.futures
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from restic_monitor.state.history import RunRecord
 
@@ -51,6 +51,8 @@ class Job:
     stall_noticed: bool = False
     #: How it ended, once it has: its record, or why it never ran.
     outcome: RunRecord | Exception | None = None
+    #: What it was asked to do, for kinds that take details (a restore's items and target).
+    request: dict[str, Any] | None = None
 
     def describe(self) -> str:
         return f"{self.kind} of profile {self.profile}"
@@ -97,8 +99,12 @@ class JobQueue:
         return job
 
     def find(self, kind: str, profile: str) -> Job | None:
-        """A waiting job of that kind for that profile (there is at most one)."""
-        return next((j for j in self._waiting if j.kind == kind and j.profile == profile), None)
+        """A waiting job of that kind for that profile (there is at most one), of the
+        kinds a second request joins (a restore with its own items never does)."""
+        return next(
+            (j for j in self._waiting if j.kind == kind and j.profile == profile and not j.request),
+            None,
+        )
 
     def has(self, profile: str) -> bool:
         return any(j.profile == profile for j in self._waiting)

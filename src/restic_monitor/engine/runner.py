@@ -90,10 +90,44 @@ class ThreadRunner:
             timer.daemon = True
             timer.start()
         awake = inhibit_sleep("A backup is running") if plan.prevent_sleep else None
+        ended = threading.Event()
+        if plan.probe is not None:
+            threading.Thread(
+                target=_probe, args=(plan, run, ended), name="restic-probe", daemon=True
+            ).start()
         try:
-            return run.run()
+            result = run.run()
         finally:
+            ended.set()
             if timer is not None:
                 timer.cancel()
             if awake is not None:
                 awake.release()
+        return finished(plan, result)
+
+
+def finished(plan: RunPlan, result: RunResult) -> RunResult:
+    """The kind's work after restic (a restore moved into place), in the run's thread."""
+    if plan.finish is not None:
+        try:
+            result.finished = plan.finish(result)
+        except Exception:
+            log.exception("finishing the job failed")
+            result.internal_error = True
+    return result
+
+
+#: How often progress is probed where restic reports none (it walks the files written).
+PROBE_INTERVAL = 2.0
+
+
+def _probe(plan: RunPlan, run: ResticRun, ended: threading.Event) -> None:
+    assert plan.probe is not None
+    while not ended.wait(PROBE_INTERVAL):
+        try:
+            progress = plan.probe()
+        except Exception:
+            log.exception("probing the job's progress failed")
+            return
+        if progress is not None and not ended.is_set():
+            run.report(progress)

@@ -221,11 +221,22 @@ class Scheduler:
         """Back up one profile now (or join its backup); (the job, whether it already was)."""
         return self.request("backup", name)
 
-    def request(self, kind: str, name: str | None = None) -> tuple[Job, bool]:
-        """Run a job of ``kind`` for one profile now (or join the one queued or running)."""
+    def request(
+        self, kind: str, name: str | None = None, details: dict[str, Any] | None = None
+    ) -> tuple[Job, bool]:
+        """Run a job of ``kind`` for one profile now (or join the one queued or running).
+
+        A job with ``details`` (a restore's items) is a job of its own: never joined.
+        """
         profile = self.profile(name)
         current = self.queue.current
-        if current is not None and current.kind == kind and current.profile == profile.name:
+        if (
+            current is not None
+            and current.kind == kind
+            and current.profile == profile.name
+            and not details
+            and not current.request
+        ):
             return current, True
         if profile.config is None:
             raise ConfigInvalid(
@@ -237,11 +248,11 @@ class Scheduler:
             raise (NothingToDo if refusal.nothing_to_do else EngineError)(refusal.message)
         if kind == "backup":
             profile.set_hold(None, self._clock(), self._mono())
-        queued = self.queue.find(kind, profile.name)
+        queued = None if details else self.queue.find(kind, profile.name)
         if queued is not None:
             queued.trigger = MANUAL  # no longer subject to idle time
             return queued, True
-        job = self.queue.add(Job(kind, profile.name, MANUAL))
+        job = self.queue.add(Job(kind, profile.name, MANUAL, request=details))
         self._start_next(self._clock())
         self.publish()
         return job, False

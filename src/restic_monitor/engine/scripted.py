@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from restic_monitor.engine.runner import OnDone, OnProgress, OnStart
+from restic_monitor.engine.runner import OnDone, OnProgress, OnStart, finished
 from restic_monitor.jobs.base import RunPlan
 from restic_monitor.restic.output import Progress, Summary
 from restic_monitor.restic.runner import RunResult
@@ -68,7 +68,6 @@ class ScriptedRun:
     ) -> RunResult:
         """restic ends: with this exit code and these output lines (``collected`` are the
         lines the plan's patterns match, as the real reader would keep them)."""
-        """restic ends: with this exit code and these last lines."""
         assert not self.done, "this run has ended already"
         self.done = True
         ended = self.clock()
@@ -87,6 +86,7 @@ class ScriptedRun:
             seconds_since_progress=quiet,
             collected=[ln for ln in lines if any(re.search(p, ln) for p in self.plan.collect)],
         )
+        finished(self.plan, self.result)
         self.on_done(self.result)
         return self.result
 

@@ -9,7 +9,7 @@ engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,6 +22,7 @@ from restic_monitor.restic.command import Restic, ResticCommand, ResticUnavailab
 from restic_monitor.restic.outcomes import Outcome
 
 if TYPE_CHECKING:
+    from restic_monitor.restic.output import Progress
     from restic_monitor.restic.runner import RunResult
 
 
@@ -41,6 +42,8 @@ class JobContext:
     #: The mirror of a copy job (copy_to_profile): its folder and its configuration.
     peer: ProfileFiles | None = None
     peer_config: Config | None = None
+    #: What the job was asked to do, for kinds that take details (a restore's items).
+    request: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class RunPlan:
     orphans: tuple[tuple[int, float | None], ...] = ()
     #: Regular expressions: the output lines the kind judges the run by (``collected``).
     collect: tuple[str, ...] = ()
+    #: Work after restic has ended, in the run's thread (a restore moved into place):
+    #: what it returns is the result's ``finished``, for the kind's judgement.
+    finish: Callable[[RunResult], dict[str, Any]] | None = None
+    #: Progress where restic prints none (restic 0.14's restore), asked every few seconds.
+    probe: Callable[[], Progress | None] | None = None
 
 
 #: What a finished job leaves for the repository's locks.

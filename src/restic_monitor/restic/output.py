@@ -132,9 +132,10 @@ def parse_status(msg: Mapping[str, Any]) -> Progress:
     current = msg.get("current_files")
     return Progress(
         fraction=_float(msg.get("percent_done")),
-        files_done=_int(msg.get("files_done")),
+        # A backup's counters, or a restore's (restic 0.16+; omitted while zero).
+        files_done=_int(msg.get("files_done", msg.get("files_restored"))),
         total_files=_int(msg.get("total_files")),
-        bytes_done=_int(msg.get("bytes_done")),
+        bytes_done=_int(msg.get("bytes_done", msg.get("bytes_restored"))),
         total_bytes=_int(msg.get("total_bytes")),
         seconds_elapsed=_float(msg.get("seconds_elapsed")),
         eta_seconds=_float(msg.get("seconds_remaining")),
@@ -172,6 +173,10 @@ def readable(msg: Mapping[str, Any]) -> str | None:
         where = f"{item}: " if item else ""
         when = f" (during {during})" if during else ""
         return f"error: {where}{text}{when}"
+    if kind == "summary" and "files_restored" in msg:  # a restore's (0.16+)
+        restored = _int(msg.get("files_restored")) or 0
+        shown = human_bytes(_int(msg.get("bytes_restored")) or 0)
+        return f"summary: {restored:,} files and folders restored, {shown}"
     if kind == "summary":
         return "summary: " + parse_summary(msg).describe()
     if kind == "exit_error":

@@ -145,6 +145,9 @@ class OutputReader:
                 self._summary = summary
         return readable(msg)
 
+    def note_progress(self, progress: Progress) -> None:
+        self._note_progress(progress)
+
     def _note_progress(self, progress: Progress) -> None:
         """Keep the newest progress; the stall clock restarts only when work advances.
 

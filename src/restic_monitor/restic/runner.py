@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from restic_monitor.isotime import to_iso
 from restic_monitor.platform import process as osproc
@@ -73,6 +73,8 @@ class RunResult:
     seconds_since_progress: float | None = None
     #: The lines the job's kind asked for (``RunPlan.collect``), masked.
     collected: list[str] = field(default_factory=list)
+    #: What the kind's work after restic reported (``RunPlan.finish``).
+    finished: dict[str, Any] = field(default_factory=dict)
 
     @property
     def started_restic(self) -> bool:
@@ -123,6 +125,7 @@ class ResticRun:
         self._header = header
         self._clock = clock
         self._on_start = on_start
+        self._on_progress = on_progress
 
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -150,6 +153,15 @@ class ResticRun:
 
     def tail(self) -> list[str]:
         return self._reader.tail()
+
+    def report(self, progress: Progress) -> None:
+        """Progress seen from outside restic (files written), where restic reports none."""
+        self._reader.note_progress(progress)
+        if self._on_progress is not None:
+            try:
+                self._on_progress(progress)
+            except Exception:
+                log.exception("progress listener failed")
 
     # --- control -------------------------------------------------------------
 

@@ -27,7 +27,7 @@ BACKUP = "backup"
 #: 1: the first release (no kind, no profile); 2: jobs of several kinds and profiles;
 #: 3: what maintenance jobs found, and the backup sources a backup found missing (columns
 #: missing from a database are added whatever version it claims).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass
@@ -62,6 +62,9 @@ class RunRecord:
     snapshots_copied: int | None = None
     #: The backup sources restic skipped because they do not exist (None: none).
     missing_sources: list[str] | None = None
+    files_restored: int | None = None
+    bytes_restored: int | None = None
+    restore_target: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -101,6 +104,10 @@ _COLUMNS = [
     ("snapshots_copied", "INTEGER"),
     # Added with missing-source detection: a JSON list of paths.
     ("missing_sources", "TEXT"),
+    # Added with restores (schema 4): what a restore wrote, and where.
+    ("files_restored", "INTEGER"),
+    ("bytes_restored", "INTEGER"),
+    ("restore_target", "TEXT"),
 ]
 #: Columns holding a JSON document rather than a plain value.
 _JSON_COLUMNS = frozenset({"missing_sources"})

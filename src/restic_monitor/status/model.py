@@ -96,6 +96,10 @@ class RunInfo:
     snapshots_copied: int | None = None
     #: backup: the sources that did not exist (the snapshot lacks them); None when none.
     missing_sources: list[str] | None = None
+    #: restore: the files and bytes written, and the folder they went into.
+    files_restored: int | None = None
+    bytes_restored: int | None = None
+    restore_target: str | None = None
 
     @classmethod
     def of(cls, record: RunRecord) -> RunInfo:
@@ -124,6 +128,9 @@ class RunInfo:
             errors_found=record.errors_found,
             snapshots_copied=record.snapshots_copied,
             missing_sources=list(record.missing_sources) if record.missing_sources else None,
+            files_restored=record.files_restored,
+            bytes_restored=record.bytes_restored,
+            restore_target=record.restore_target,
         )
 
 

@@ -119,7 +119,7 @@ def exit_code_for(run: RunInfo) -> int:
 
 def describe_run(run: RunInfo) -> str:
     outcome = run.outcome
-    noun = "Backup" if run.kind == "backup" else f"restic {run.kind}"
+    noun = {"backup": "Backup", "restore": "Restore"}.get(run.kind, f"restic {run.kind}")
     if run.counted_success:
         head = (
             f"{noun} succeeded"
@@ -141,6 +141,9 @@ def describe_run(run: RunInfo) -> str:
         details.append(f"{run.files_new} new, {run.files_changed or 0} changed files")
     if run.data_added is not None:
         details.append(f"{human_bytes(run.data_added)} added")
+    if run.files_restored is not None:
+        size = human_bytes(run.bytes_restored or 0)
+        details.append(f"{run.files_restored:,} files ({size}) into {run.restore_target}")
     if run.duration is not None and outcome != "error":
         # "in 10 s" after a success; "after 10 s" otherwise, which cannot be read as a time
         # still to come. A run that could not start has no duration worth saying.
