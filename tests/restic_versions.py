@@ -64,6 +64,13 @@ ALL_VERSIONS = frozenset(
         # forget's and check's output differ between versions (0.16+ word damage differently)
         "test_maintenance_real::test_the_daemon_applies_the_policy_when_due_frees_space_and_keeps_the_newest",
         "test_maintenance_real::test_a_damaged_pack_fails_the_scheduled_check_and_check_full_with_a_red_status",
+        # restore: no JSON progress and no overwrite control on 0.14, JSON from 0.16; the
+        # SIGINT exit code; snapshots' summary and ls' message_type from 0.17
+        "test_restore_real::test_snapshots_and_ls_agree_with_restics_own_output",
+        "test_restore_real::test_a_file_and_a_folder_from_an_older_snapshot_restore_byte_identical_in_place",
+        "test_restore_real::test_a_conflicting_target_is_refused_without_writing_then_overwrite_replaces",
+        "test_restore_real::test_a_stopped_restore_leaves_a_clean_target_and_no_lock",
+        "test_restore_real::test_restore_through_the_instance_waits_for_the_backup_and_reports_progress",
     }
 )
 

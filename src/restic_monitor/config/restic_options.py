@@ -1,6 +1,6 @@
 """Which restic options a maintenance setting may hold, so that a typo is caught at once.
 
-``forget_args``, ``prune_args`` and ``check_args`` are handed to restic as they
+``forget_args``, ``prune_args``, ``check_args`` and ``restore_args`` are handed to restic as they
 are; checking them here means a misspelt ``--keep-dayly`` or a stray word is a
 configuration problem naming the setting, not a failed run at three in the
 morning. The tables list the options of restic 0.14 to 0.19.
@@ -71,6 +71,21 @@ OPTIONS: dict[str, tuple[set[str], set[str], dict[str, str]]] = {
         {"--read-data", "--with-cache"},
         {},
     ),
+    "restore": (
+        set(),
+        {"--verify", "--sparse"},
+        {
+            "--target": "restic-monitor restore --target (or the window) says where",
+            "-t": "restic-monitor restore --target (or the window) says where",
+            "--include": "name the files and folders to restore instead",
+            "-i": "name the files and folders to restore instead",
+            "--exclude": "name the files and folders to restore instead",
+            "-e": "name the files and folders to restore instead",
+            "--overwrite": "restic-monitor restore --overwrite decides, per restore",
+            "--delete": "restic-monitor never deletes files in the target",
+            "--dry-run": "the restore window and the conflict check show what would change",
+        },
+    ),
 }  # fmt: skip
 
 
@@ -116,6 +131,7 @@ def _example(command: str) -> str:
         "forget": '"--keep-daily", "7"',
         "prune": '"--max-unused", "10%"',
         "check": '"--read-data-subset", "2%"',
+        "restore": '"--verify"',
     }[command]
 
 

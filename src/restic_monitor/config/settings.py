@@ -166,6 +166,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
         command="check",
     ),
     SettingSpec(
+        "restore_args",
+        "options",
+        [],
+        'Extra restic restore options, such as ["--verify"] (read back every restored file) '
+        'or ["--limit-download", "5000"] (KiB/s).',
+        command="restore",
+    ),
+    SettingSpec(
         "copy_to_profile",
         "profile",
         "",
@@ -221,6 +229,7 @@ class Settings:
     prune_args: tuple[str, ...] = ()
     check_every_seconds: float = 604800
     check_args: tuple[str, ...] = ("--read-data-subset", "2%")
+    restore_args: tuple[str, ...] = ()
     copy_to_profile: str = ""
     copy_every_seconds: float = 0
     keep_run_logs: int = 30

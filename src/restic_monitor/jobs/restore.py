@@ -109,7 +109,8 @@ class RestoreKind:
             message = f"Cannot write into {target}: {exc.strerror or exc}."
             raise CannotRun(Verdict(Outcome.ERROR, "target_not_writable", message)) from None
         json_progress = version_tuple(version) >= JSON_RESTORE
-        args = ["restore", request.snapshot, "--target", str(staging)]
+        args = ["restore", *context.config.settings.restore_args, request.snapshot]
+        args += ["--target", str(staging)]
         for path in request.paths:
             args += ["--include", include_pattern(path)]
         if json_progress:

@@ -211,7 +211,12 @@ class Browser:
     def _error(self, cmd: ResticCommand, code: int, err: str) -> BrowseError:
         if self._cancelled:
             return BrowseError("cancelled")
-        lines = cmd.masked_lines(err)
+        lines = [_exit_error(line) for line in cmd.masked_lines(err)]
+        if any("no matching ID found" in line for line in lines):
+            wanted = next((a for a in cmd.argv[3:] if not a.startswith("-")), "")
+            return BrowseError(
+                f"no snapshot {wanted!r} in the repository (see `restic-monitor snapshots`)"
+            )
         cls = classify(code, lines)
         said = next((ln for ln in reversed(lines) if ln.lower().startswith("fatal")), "")
         if not said:
@@ -221,3 +226,15 @@ class Browser:
         if cls.reason == "exit_code":
             message = f"restic {cmd.argv[2]} failed (exit code {code}){detail}"
         return BrowseError(message)
+
+
+def _exit_error(line: str) -> str:
+    """restic 0.18+'s last words as JSON (``exit_error``) as the sentence they hold."""
+    if line.startswith('{"message_type":"exit_error"'):
+        import json
+
+        try:
+            return "Fatal: " + str(json.loads(line).get("message", ""))
+        except ValueError:
+            return line
+    return line
