@@ -8,6 +8,8 @@ queued restore to files in the target runs with no process and no sleep.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -244,11 +246,11 @@ def test_no_fuse_is_a_sentence_saying_what_to_install(monkeypatch: pytest.Monkey
     if os.name == "nt":
         assert "Windows" in (mount.fuse_problem() or "")
         return
-    monkeypatch.setattr(mount.shutil, "which", lambda name: None)
-    monkeypatch.setattr(mount.os.path, "exists", lambda p: p == "/dev/fuse")
-    monkeypatch.setattr(mount.sys, "platform", "linux")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(os.path, "exists", lambda p: p == "/dev/fuse")
+    monkeypatch.setattr(sys, "platform", "linux")
     assert "install fuse3" in (mount.fuse_problem() or "")
-    monkeypatch.setattr(mount.os.path, "exists", lambda p: False)
+    monkeypatch.setattr(os.path, "exists", lambda p: False)
     assert "/dev/fuse is missing" in (mount.fuse_problem() or "")
-    monkeypatch.setattr(mount.sys, "platform", "darwin")
+    monkeypatch.setattr(sys, "platform", "darwin")
     assert "macFUSE" in (mount.fuse_problem() or "")
