@@ -302,6 +302,7 @@ def test_menu_when_all_is_well() -> None:
         "Next backup: too soon after the previous backup (not before 16:00)",
         "Back up now",
         "Pause for 8 hours",
+        "Restore files…",
         "Open restic shell",
         "History…",
         "Logs",
@@ -315,6 +316,7 @@ def test_menu_when_all_is_well() -> None:
     assert [e.text for e in view.menu if e.action or e.children] == [
         "&Back up now",
         "&Pause for 8 hours",
+        "R&estore files…",
         "Open restic &shell",
         "&History…",
         "&Logs",
@@ -609,6 +611,7 @@ def test_two_profiles_get_a_section_each_with_their_own_commands() -> None:
         "Show problems…",
         "Back up all now",
         "Pause all for 8 hours",
+        "Restore files…",
         "Open restic shell",
         "History…",
         "Logs",
@@ -621,6 +624,7 @@ def test_two_profiles_get_a_section_each_with_their_own_commands() -> None:
         assert [e.label for e in commands if not e.separator] == [
             "Back up now",
             "Pause for 8 hours",
+            "Restore files…",
             "Open restic shell",
             "History…",
             "Last restic log",

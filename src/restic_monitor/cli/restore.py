@@ -21,54 +21,8 @@ from restic_monitor.cli.common import CliError, instance
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import Home
 from restic_monitor.restic.browse import BrowseError, Browser
-from restic_monitor.restic.snapshots import Entry, Snapshot
-from restic_monitor.restore import compare, place
-
-
-def resolve_items(browser: Browser, snap: Snapshot, wanted: list[str]) -> list[Entry]:
-    """The snapshot's items a restore names (the whole snapshot: its backed-up paths)."""
-    if not wanted:
-        roots = [browser.entry(snap.id, compare.tree_path(p)) for p in snap.paths]
-        found = [e for e in roots if e is not None]
-        # A snapshot of relative paths keeps them from its top: take the top level then.
-        return found or browser.ls(snap.id, "/").entries
-    items, absent = [], []
-    for path in wanted:
-        tree = compare.tree_path(path)
-        entry = browser.entry(snap.id, tree)
-        if entry is None:
-            absent.append(compare.disk_path(tree))
-        else:
-            items.append(entry)
-    if absent:
-        raise CliError(
-            f"not in snapshot {snap.short_id} ({local_time(snap.time)}): {', '.join(absent)} "
-            f"(see `restic-monitor ls {snap.short_id} FOLDER`)",
-            EXIT_USAGE,
-        )
-    return items
-
-
-def planned_conflicts(
-    browser: Browser, snap: Snapshot, items: list[Entry], target: Path
-) -> list[Path]:
-    """The files in the target that restoring the items would replace, from the snapshot's
-    listing (nothing restored yet): only items whose name is taken are walked."""
-    found: list[Path] = []
-    for item in items:
-        dest = target / place.item_name(item.path)
-        if not os.path.lexists(dest):
-            continue
-        if not item.is_dir or os.path.islink(dest) or not dest.is_dir():
-            found.append(dest)
-            continue
-        for entry in browser.walk(snap.id, item.path):
-            there = dest / entry.path[len(item.path) + 1 :]
-            if not os.path.lexists(there):
-                continue
-            if not entry.is_dir or os.path.islink(there) or not there.is_dir():
-                found.append(there)
-    return found
+from restic_monitor.restore import place
+from restic_monitor.restore.check import NotInSnapshot, planned_conflicts, resolve_items
 
 
 def cmd_restore(args: argparse.Namespace, home: Home) -> int:
@@ -80,7 +34,14 @@ def cmd_restore(args: argparse.Namespace, home: Home) -> int:
     target = Path(os.path.abspath(os.path.expanduser(args.target)))
     try:
         snap = browser.snapshot(args.snapshot)
-        items = resolve_items(browser, snap, list(args.paths))
+        try:
+            items = resolve_items(browser, snap, list(args.paths))
+        except NotInSnapshot as exc:
+            raise CliError(
+                f"not in snapshot {snap.short_id} ({local_time(snap.time)}): {exc} "
+                f"(see `restic-monitor ls {snap.short_id} FOLDER`)",
+                EXIT_USAGE,
+            ) from None
         try:
             place.check_names(e.path for e in items)
         except ValueError as exc:

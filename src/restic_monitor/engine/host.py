@@ -211,10 +211,14 @@ class Engine:
         job.add_waiter(future)
         return Ticket(job.profile, already, future)
 
-    def stop(self, profile: str | None = None, *, queued_only: bool = False) -> bool:
+    def stop(
+        self, profile: str | None = None, *, queued_only: bool = False, kind: str | None = None
+    ) -> bool:
         """Stop the running job and drop the queued ones, of one profile or all (only the
-        queued ones with ``queued_only``). False: there was nothing to stop."""
-        stopped: bool = self._call(lambda: self.scheduler.stop(profile, queued_only=queued_only))
+        queued ones with ``queued_only``; only those of ``kind``). False: nothing to stop."""
+        stopped: bool = self._call(
+            lambda: self.scheduler.stop(profile, queued_only=queued_only, kind=kind)
+        )
         return stopped
 
     def pause(self, seconds: float | None = None, profile: str | None = None) -> float:

@@ -258,21 +258,29 @@ class Scheduler:
         return job, False
 
     def stop(
-        self, name: str | None = None, *, hold: bool = True, queued_only: bool = False
+        self,
+        name: str | None = None,
+        *,
+        hold: bool = True,
+        queued_only: bool = False,
+        kind: str | None = None,
     ) -> bool:
-        """Stop the profile's running job gracefully and drop its queued ones.
+        """Stop the profile's running job gracefully and drop its queued ones (``kind``:
+        only jobs of that kind, as the restore window's Stop does).
 
         ``hold``: the user stopped it, so no automatic backup of the profile starts again
         until they have come back and left (or, where that cannot be seen, for an hour).
         """
         targets = {p.name for p in self.targets(name)}
-        dropped = self.queue.drop(lambda j: j.profile in targets)
+        dropped = self.queue.drop(lambda j: j.profile in targets and kind in (None, j.kind))
         for job in dropped:
             log.info("dropped the queued %s", job.describe())
             job.fail(Cancelled(f"the {job.kind} was stopped before it started"))
         stopped_backups = {j.profile for j in dropped if j.kind == "backup"}
         current = None if queued_only else self.queue.current
         stopped = False
+        if current is not None and kind not in (None, current.kind):
+            current = None
         if current is not None and current.profile in targets and not current.stop_requested:
             log.info("stopping the %s: stopped by the user", current.describe())
             self.stop_job(current)

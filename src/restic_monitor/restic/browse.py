@@ -60,19 +60,52 @@ class Browser:
     def __init__(self, restic: Restic) -> None:
         self.restic = restic
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen[str] | None = None
+        self._proc: subprocess.Popen[str] | subprocess.Popen[bytes] | None = None
         self._cancelled = False
 
     def command(self, *args: str) -> ResticCommand:
         return self.restic.command("--no-lock", *args)
 
     def cancel(self) -> None:
-        """Stop the query under way (a window closed, a newer folder chosen)."""
+        """Stop the query under way and refuse new ones (the window is closing)."""
         with self._lock:
             self._cancelled = True
+        self.interrupt()
+
+    def interrupt(self) -> None:
+        """Stop the query under way only (a newer one replaces it)."""
+        with self._lock:
             proc = self._proc
         if proc is not None and proc.poll() is None:
             proc.kill()
+
+    def dump(self, snapshot: str, path: str, limit: int) -> bytes:
+        """The first ``limit`` bytes of a file of a snapshot (a preview), never more."""
+        cmd = self.command("dump", snapshot, Tree.normal(path))
+        with self._lock:
+            if self._cancelled:
+                raise BrowseError("cancelled")
+            proc = subprocess.Popen(
+                list(cmd.argv),
+                env=cmd.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                creationflags=no_window_flags(),
+            )
+            self._proc = proc
+        try:
+            assert proc.stdout is not None
+            data = proc.stdout.read(limit)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+            with self._lock:
+                self._proc = None
+        return data
 
     # --- queries ---------------------------------------------------------------------
 

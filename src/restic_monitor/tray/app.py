@@ -175,6 +175,7 @@ class TrayApp(QObject):
         self._quitting = True
         self.tray.setToolTip("restic-monitor — stopping")
         self.timer.stop()
+        self.windows.close_all()  # a restore window's mount ends with it
 
         def close() -> None:
             try:
@@ -280,6 +281,7 @@ class TrayApp(QObject):
             Action.RELOAD: lambda: self._command("reload", engine.reload),
             Action.SHELL: lambda: self._open_shell(profile),
             Action.HISTORY: lambda: self._open_history(profile),
+            Action.RESTORE: lambda: self._open_restore(profile),
             Action.PROBLEMS: self._show_problems,
             Action.APP_LOG: lambda: self.windows.log(self.home.app_log, "Application log"),
             Action.LAST_LOG: lambda: self.windows.log(files.last_log, self._log_title(profile)),
@@ -343,6 +345,15 @@ class TrayApp(QObject):
             from restic_monitor.status.text import format_status
 
             self.windows.update_problems(format_status(self._status), has_problems(self._status))
+
+    def _open_restore(self, profile: str | None) -> None:
+        status = self._status
+        usable = [p.name for p in status.profiles if not p.config_error] if status else []
+        if not usable:
+            self._message("restic-monitor", "No profile has a valid configuration.", "failure")
+            return
+        chosen = profile if profile in usable else usable[0]
+        self.windows.restore(self.engine, self.home, chosen, usable, self._open_folder)
 
     def _open_history(self, profile: str | None) -> None:
         known = [p.name for p in self._status.profiles] if self._status is not None else []

@@ -26,6 +26,20 @@ class OpenWindows:
 
         self._keep(HistoryWindow(home, profile=profile, profiles=known, open_log=self.log))
 
+    def restore(
+        self, engine: Any, home: Home, profile: str, profiles: list[str], open_folder: Any
+    ) -> None:
+        from restic_monitor.tray.restore_window import RestoreWindow
+
+        self._keep(RestoreWindow(engine, home, profile=profile, profiles=profiles,
+                                 open_folder=open_folder))  # fmt: skip
+
+    def close_all(self) -> None:
+        """The app quits: every window closes (a restore window unmounts its folder)."""
+        for window in list(self._open):
+            with contextlib.suppress(RuntimeError):
+                window.close()
+
     def log(self, path: Path, title: str) -> None:
         from restic_monitor.tray.log_viewer import LogViewer
 

@@ -47,6 +47,7 @@ class Action(str, enum.Enum):
     RESUME = "resume"
     SHELL = "shell"
     HISTORY = "history"
+    RESTORE = "restore"
     PROBLEMS = "problems"
     APP_LOG = "app-log"
     LAST_LOG = "last-log"
@@ -229,6 +230,9 @@ def _one_profile_menu(status: Status, p: ProfileStatus, now: float) -> list[Entr
     menu += _problems_entry(status)
     menu += [SEPARATOR, *_profile_commands(p), SEPARATOR]
     menu.append(
+        Entry("R&estore files…", Action.RESTORE, enabled=not p.config_error, profile=p.name)
+    )
+    menu.append(
         Entry("Open restic &shell", Action.SHELL, enabled=not p.config_error, profile=p.name)
     )
     menu.append(Entry("&History…", Action.HISTORY))
@@ -265,6 +269,7 @@ def _profile_submenu(p: ProfileStatus) -> tuple[Entry, ...]:
     return (
         *_profile_commands(p),
         SEPARATOR,
+        Entry("R&estore files…", Action.RESTORE, enabled=config_ok, profile=p.name),
         Entry("Open restic &shell", Action.SHELL, enabled=config_ok, profile=p.name),
         Entry("&History…", Action.HISTORY, profile=p.name),
         Entry("Last restic &log", Action.LAST_LOG, profile=p.name),
@@ -273,7 +278,7 @@ def _profile_submenu(p: ProfileStatus) -> tuple[Entry, ...]:
 
 
 #: The mnemonics of the home's own entries in a menu with several profiles.
-_HOME_KEYS = frozenset("bprshlcgqw")
+_HOME_KEYS = frozenset("bprshlcgqwe")
 
 
 def _profiles_menu(status: Status, now: float) -> list[Entry]:
@@ -312,6 +317,7 @@ def _profiles_menu(status: Status, now: float) -> list[Entry]:
         )
         for p in status.profiles
     )
+    menu.append(Entry("R&estore files…", Action.RESTORE, enabled=bool(config_ok)))
     menu.append(Entry("Open restic &shell", children=shells))
     menu.append(Entry("&History…", Action.HISTORY))
     log_keys = {"a", "f"}
