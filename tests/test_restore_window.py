@@ -115,7 +115,7 @@ def test_restores_into_a_chosen_folder_and_to_the_original_location(
     window.flow.ask_target = lambda count: target  # type: ignore[method-assign]
     select(window, f"{docs}/a.txt", f"{docs}/deep")
     window.restore_to.click()
-    qtbot.waitUntil(lambda: window.open_target.isVisible(), timeout=60_000)
+    qtbot.waitUntil(window.open_target.isVisible, timeout=60_000)
     assert sorted(p.name for p in target.iterdir()) == ["a.txt", "deep"]
     assert (target / "a.txt").read_text() == "the second version\n"
     assert same_tree(target / "deep", sample / "docs" / "deep")
@@ -135,7 +135,7 @@ def test_restores_into_a_chosen_folder_and_to_the_original_location(
     select(window, f"{docs}/a.txt", f"{docs}/deep")
     window.restore_original.click()
     qtbot.waitUntil(lambda: bool(asked) and not window.runner.busy, timeout=60_000)
-    qtbot.waitUntil(lambda: window.open_target.isVisible(), timeout=60_000)
+    qtbot.waitUntil(window.open_target.isVisible, timeout=60_000)
     assert asked[0][1] == [sample / "docs" / "a.txt"]
     assert (sample / "docs" / "a.txt").read_text() == "the second version\n"
     assert (sample / "docs" / "deep" / "b.bin").stat().st_size == 300_000
