@@ -170,6 +170,54 @@ def test_tray_drives_backups_pause_and_history_on_a_real_desktop(
             app.wait(30)
 
 
+def test_the_restore_window_lists_a_snapshot_and_a_folder_on_a_real_desktop(
+    desktop: Desktop, home: Home, repo: Repo, restic_exe: str, tmp_path: Path, shots: Path
+) -> None:
+    documents = tmp_path / "Documents"
+    (documents / "Photos 2026").mkdir(parents=True)
+    (documents / "Letters").mkdir()
+    (documents / "Taxes 2026.pdf").write_bytes(os.urandom(180_000))
+    (documents / "shopping list.txt").write_text("milk\nbread\n")
+    (documents / "Photos 2026" / "beach.jpg").write_bytes(os.urandom(900_000))
+    (documents / "Letters" / "to grandma.odt").write_bytes(os.urandom(20_000))
+    write_config(
+        home,
+        {"restic_exe": restic_exe, "args": ["backup", str(documents)], "min_idle_seconds": 600},
+        repo.env,
+    )
+    assert cli(home, "backup").returncode == 0
+    (documents / "shopping list.txt").write_text("milk\nbread\neggs\n")
+    assert cli(home, "backup").returncode == 0
+    app = _start_app(desktop, home, tmp_path / "idle")
+    try:
+        wait_until(desktop.tray_icon_center, timeout=20)
+        wait_until(lambda: _status(home).get("instance_running"), timeout=20)  # menu is full
+        _open_menu(desktop)
+        desktop.key("e")  # R&estore files…
+        ids = wait_until(lambda: desktop.window_ids("Restore files"), timeout=20)
+        title = desktop.run(["xdotool", "getwindowname", ids[0]]).stdout.strip()
+        assert title == "Restore files — restic-monitor"
+
+        # The newest snapshot is chosen and the way down to Documents opens on its own,
+        # each folder listed when it opens (the app log says what the window showed).
+        def listed() -> bool:
+            text = home.app_log.read_text(encoding="utf-8", errors="replace")
+            return f"restore window: listed {documents} of snapshot" in text
+
+        wait_until(listed, timeout=30)
+        lines = [ln for ln in home.app_log.read_text().splitlines() if "restore window" in ln]
+        assert any(f"listed {documents} of snapshot" in ln and ": 4 entries" in ln for ln in lines)
+        newest = max(repo.snapshots(), key=lambda s: s["time"])
+        assert all(f"of snapshot {newest['short_id']}" in ln for ln in lines)
+        time.sleep(1.0)  # let it paint
+        desktop.screenshot(shots / "restore.png")
+        desktop.run(["xdotool", "windowclose", ids[0]], check=False)
+    finally:
+        if app.poll() is None:
+            app.terminate()
+            app.wait(30)
+
+
 def test_two_profiles_each_backed_up_from_its_own_submenu_on_a_real_desktop(
     desktop: Desktop,
     home: Home,

@@ -99,8 +99,9 @@ class Engine:
         truthful from the moment ``start`` returns.
         """
         self.scheduler.load()
-        self._thread = threading.Thread(target=self._main, name="engine", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._main, name="engine", daemon=True)
+        thread.start()  # before it is seen: a shutdown from another thread joins a started one
+        self._thread = thread
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Stop the running job gracefully and end the engine thread."""

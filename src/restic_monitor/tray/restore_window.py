@@ -10,7 +10,9 @@ and appear in the history; what a restore would replace is shown before it.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     from restic_monitor.engine.host import Engine
     from restic_monitor.paths import Home
 
+log = logging.getLogger(__name__)
+
 #: A preview reads at most this much of a file.
 TEXT_PREVIEW_BYTES = 64 * 1024
 IMAGE_PREVIEW_BYTES = 8 * 1024 * 1024
@@ -80,6 +84,7 @@ class RestoreWindow(QWidget):
         self._preview_ticket = 0
         #: The folders opened on their own (a chain of lone folders from the top).
         self._auto: set[str] = {"/"}
+        self._asked_at: dict[str, float] = {}
         self.last_target: Path | None = None
         self.flow = restore_flow.RestoreFlow(self)
         self.worker, self.runner, self.mount = self._helpers(profile)
@@ -104,7 +109,7 @@ class RestoreWindow(QWidget):
         top.addWidget(self.search, 1)
 
         self.snapshots = QTreeWidget(self)
-        self.snapshots.setHeaderLabels(["Snapshot", "Host", "Size"])
+        self.snapshots.setHeaderLabels(["Backed up", "ID", "Host", "Size"])
         self.snapshots.setRootIsDecorated(False)
         self.snapshots.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.snapshots.currentItemChanged.connect(self._snapshot_chosen)
@@ -114,8 +119,11 @@ class RestoreWindow(QWidget):
         self.view.setModel(self.model)
         self.view.setUniformRowHeights(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.header().setStretchLastSection(False)
-        self.view.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.view.expanded.connect(self._expanded)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.results = restore_flow.results_model(self)
@@ -254,7 +262,7 @@ class RestoreWindow(QWidget):
         self.snaps = snaps
         for snap in snaps:
             size = human_bytes(snap.size) if snap.size is not None else ""
-            item = QTreeWidgetItem([modified_text(snap.time), snap.host, size])
+            item = QTreeWidgetItem([modified_text(snap.time), snap.short_id, snap.host, size])
             item.setData(0, Qt.ItemDataRole.UserRole, snap)
             tags = f"\ntags: {', '.join(snap.tags)}" if snap.tags else ""
             item.setToolTip(0, f"{snap.short_id}: {', '.join(snap.paths)}{tags}")
@@ -287,6 +295,7 @@ class RestoreWindow(QWidget):
         snap = self.snapshot
         assert snap is not None
         self.model.loading(path)
+        self._asked_at[path] = time.monotonic()
         self.ask(f"ls:{path}", lambda b: b.ls(snap.id, path).entries)
 
     @Slot(QModelIndex)
@@ -302,6 +311,10 @@ class RestoreWindow(QWidget):
             self.model.failed(path, error or "no answer")
             return
         self.model.fill(path, entries)
+        took = (time.monotonic() - self._asked_at.pop(path, time.monotonic())) * 1000
+        short = self.snapshot.short_id if self.snapshot else "?"
+        log.info("restore window: listed %s of snapshot %s: %d entries in %.0f ms",
+                 path, short, len(entries), took)  # fmt: skip
         if path in self._auto and len(entries) == 1 and entries[0].is_dir:
             # A lone folder at the top (/home/ana/...): open the way down to the files.
             self._auto.add(entries[0].path)
