@@ -4,7 +4,7 @@
     uv run python benchmarks/run.py --quick         # a short smoke run (figures not comparable)
     uv run python benchmarks/run.py --only status   # one benchmark: idle, step, startup,
                                                     # status, pipeline, overhead, reaction,
-                                                    # prune
+                                                    # prune, browse, restore
 
 Writes docs/benchmarks.md (or --out) with every figure, the command that produced it, the
 machine, and the comparison taken in the same run: the project and its reference (the bare
@@ -14,7 +14,8 @@ figures Xvfb, trayer and xdotool, and sway and wtype for the Wayland one, as the
 
 The benchmarks live in benchmarks/*.py: common (measuring, homes, alternation, the report),
 idle, engine_step, startup (start-up and the status round trip), throughput (the output
-pipeline and the wrapper overhead), reaction and maintenance (a prune).
+pipeline and the wrapper overhead), reaction, maintenance (a prune) and restore (listing a
+folder of a big snapshot, restoring a gigabyte).
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import Result, machine, render  # noqa: E402
 
-BENCHMARKS = ["idle", "step", "startup", "status", "pipeline", "overhead", "reaction", "prune"]
+BENCHMARKS = [
+    "idle", "step", "startup", "status", "pipeline", "overhead", "reaction", "prune", "browse",
+    "restore",
+]  # fmt: skip
 
 
 def run_one(name: str, work: Path, quick: bool, baseline: str | None) -> Result:
@@ -72,6 +76,14 @@ def run_one(name: str, work: Path, quick: bool, baseline: str | None) -> Result:
         from benchmarks.throughput import bench_overhead
 
         return bench_overhead(work, (500, 2_000) if quick else (2_000, 20_000), 2 if quick else 8)
+    if name == "browse":
+        from benchmarks.restore import bench_browse
+
+        return bench_browse(work, 3 if quick else 15)
+    if name == "restore":
+        from benchmarks.restore import bench_restore
+
+        return bench_restore(work, 2 if quick else 5)
     if name == "prune":
         from benchmarks.maintenance import bench_prune
 

@@ -22,7 +22,7 @@ from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXI
 from restic_monitor.paths import Home
 from restic_monitor.restic.browse import BrowseError, Browser
 from restic_monitor.restore import place
-from restic_monitor.restore.check import NotInSnapshot, planned_conflicts, resolve_items
+from restic_monitor.restore.check import NotInSnapshot, locate, planned_conflicts
 
 
 def cmd_restore(args: argparse.Namespace, home: Home) -> int:
@@ -33,15 +33,16 @@ def cmd_restore(args: argparse.Namespace, home: Home) -> int:
     browser = Browser(restic)
     target = Path(os.path.abspath(os.path.expanduser(args.target)))
     try:
-        snap = browser.snapshot(args.snapshot)
         try:
-            items = resolve_items(browser, snap, list(args.paths))
+            chosen = locate(browser, args.snapshot, list(args.paths))
         except NotInSnapshot as exc:
+            snap = exc.snapshot
             raise CliError(
                 f"not in snapshot {snap.short_id} ({local_time(snap.time)}): {exc} "
                 f"(see `restic-monitor ls {snap.short_id} FOLDER`)",
                 EXIT_USAGE,
             ) from None
+        snap, items = chosen.snapshot, chosen.roots()
         try:
             place.check_names(e.path for e in items)
         except ValueError as exc:
@@ -55,7 +56,13 @@ def cmd_restore(args: argparse.Namespace, home: Home) -> int:
                 return EXIT_FAILED
     except BrowseError as exc:
         raise CliError(str(exc), EXIT_FAILED) from None
-    request = RestoreRequest(snap.id, tuple(e.path for e in items), str(target), args.overwrite)
+    request = RestoreRequest(
+        snap.id,
+        tuple(e.path for e in chosen.items),
+        str(target),
+        args.overwrite,
+        roots=tuple(e.path for e in items),
+    )
     names = ", ".join(place.item_name(e.path) for e in items[:5])
     more = f" and {len(items) - 5} more" if len(items) > 5 else ""
     print(

@@ -45,12 +45,17 @@ CONFLICTS = "conflicts"
 
 @dataclass(frozen=True)
 class RestoreRequest:
-    """What to restore: a snapshot's items (their paths in the snapshot) into a folder."""
+    """What to restore: a snapshot's items (their paths in the snapshot) into a folder.
+
+    No paths: the whole snapshot, each of its backed-up folders (``roots``) under its
+    name; restic then restores without ``--include``.
+    """
 
     snapshot: str
     paths: tuple[str, ...]
     target: str
     overwrite: bool = False
+    roots: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +63,7 @@ class RestoreRequest:
             "paths": list(self.paths),
             "target": self.target,
             "overwrite": self.overwrite,
+            "roots": list(self.roots),
         }
 
     @classmethod
@@ -66,18 +72,22 @@ class RestoreRequest:
         if not isinstance(data, Mapping):
             raise ValueError("restore: the request must be an object")
         snapshot, paths, target = data.get("snapshot"), data.get("paths"), data.get("target")
+        roots = data.get("roots", [])
         if not isinstance(snapshot, str) or not snapshot:
             raise ValueError("restore: snapshot must be a snapshot id")
-        if (
-            not isinstance(paths, list)
-            or not paths
-            or not all(isinstance(p, str) and p.startswith("/") for p in paths)
-        ):
-            raise ValueError("restore: paths must be a list of paths in the snapshot")
+        for name, value in (("paths", paths), ("roots", roots)):
+            if not isinstance(value, list) or not all(
+                isinstance(p, str) and p.startswith("/") for p in value
+            ):
+                raise ValueError(f"restore: {name} must be a list of paths in the snapshot")
+        assert isinstance(paths, list) and isinstance(roots, list)
+        if not paths and not roots:
+            raise ValueError("restore: paths must name what to restore")
         if not isinstance(target, str) or not Path(target).is_absolute():
             raise ValueError("restore: target must be an absolute path")
-        place.check_names(paths)
-        return cls(snapshot, tuple(paths), target, data.get("overwrite") is True)
+        place.check_names(paths or roots)
+        overwrite = data.get("overwrite") is True
+        return cls(snapshot, tuple(paths), target, overwrite, tuple(roots))
 
 
 def include_pattern(tree_path: str) -> str:
@@ -124,7 +134,8 @@ class RestoreKind:
             return Progress(None, files, None, size, None, None, None)
 
         header = f"trigger: {context.trigger}, profile: {context.profile.name}, "
-        header += f"restoring {len(request.paths)} item(s) into {target}"
+        what = f"{len(request.paths)} item(s)" if request.paths else "the whole snapshot"
+        header += f"restoring {what} into {target}"
         return RunPlan(
             command=restic.command(*args),
             log_path=context.profile.logs / "restic-restore.log",
@@ -182,7 +193,8 @@ def _finish(staging: Path, request: RestoreRequest, result: RunResult) -> dict[s
     try:
         if result.exit_code != 0:
             return out
-        placed = place.place(staging, request.paths, Path(request.target), request.overwrite)
+        items = request.paths or place.whole_snapshot(staging, request.roots)
+        placed = place.place(staging, items, Path(request.target), request.overwrite)
         out.update(files=placed.files, bytes=placed.bytes, placed=[str(p) for p in placed.paths])
     except place.Conflicts as exc:
         out.update(error=str(exc), conflicts=[str(p) for p in exc.paths[:100]])

@@ -9,37 +9,68 @@ Only items whose name is already taken in the target are walked.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from restic_monitor.restic.browse import Browser
+from restic_monitor.restic.browse import BrowseError, Browser
 from restic_monitor.restic.snapshots import Entry, Snapshot
 from restic_monitor.restore import compare, place
 
 
 class NotInSnapshot(LookupError):
-    def __init__(self, absent: list[str]) -> None:
+    def __init__(self, absent: list[str], snapshot: Snapshot) -> None:
         super().__init__(", ".join(absent))
         self.absent = absent
+        self.snapshot = snapshot
 
 
-def resolve_items(browser: Browser, snap: Snapshot, wanted: list[str]) -> list[Entry]:
-    """The snapshot's items a restore names (the whole snapshot: its backed-up paths)."""
-    if not wanted:
-        roots = [browser.entry(snap.id, compare.tree_path(p)) for p in snap.paths]
-        found = [e for e in roots if e is not None]
-        # A snapshot of relative paths keeps them from its top: take the top level then.
-        return found or browser.ls(snap.id, "/").entries
-    items, absent = [], []
-    for path in wanted:
-        tree = compare.tree_path(path)
-        entry = browser.entry(snap.id, tree)
-        if entry is None:
-            absent.append(compare.disk_path(tree))
-        else:
-            items.append(entry)
+@dataclass(frozen=True)
+class Chosen:
+    """A restore's snapshot (pinned to its id) and its items (empty: the whole snapshot)."""
+
+    snapshot: Snapshot
+    items: list[Entry]
+
+    def roots(self) -> list[Entry]:
+        """What lands in the target: the items, or the snapshot's backed-up paths."""
+        if self.items:
+            return self.items
+        return [
+            Entry(place.item_name(t), "dir", t, None, "")
+            for t in (compare.tree_path(p) for p in self.snapshot.paths)
+        ]
+
+
+def locate(browser: Browser, wanted: str, paths: list[str]) -> Chosen:
+    """The snapshot a restore means and the items it names, from one listing per folder
+    they are in (restic opens the repository once per command, the slow part).
+
+    The first listing also pins ``latest`` or a short id to one snapshot's full id.
+    """
+    trees = [compare.tree_path(p) for p in paths]
+    by_parent: dict[str, list[str]] = {}
+    for tree in trees:
+        by_parent.setdefault(tree.rsplit("/", 1)[0] or "/", []).append(tree)
+    snap_id = wanted
+    snapshot: Snapshot | None = None
+    found: dict[str, Entry] = {}
+    for parent in by_parent or {"/": []}:
+        try:
+            listing = browser.ls(snap_id, parent)
+        except BrowseError as exc:
+            if " is not in snapshot " not in str(exc):
+                raise
+            continue
+        snapshot = listing.snapshot
+        assert snapshot is not None
+        snap_id = snapshot.id
+        found.update((e.path, e) for e in listing.entries)
+    if snapshot is None:  # every folder named is absent from the snapshot
+        snapshot = browser.snapshot(wanted)
+    absent = [compare.disk_path(t) for t in trees if t not in found]
     if absent:
-        raise NotInSnapshot(absent)
-    return items
+        raise NotInSnapshot(absent, snapshot)
+    return Chosen(snapshot, [found[t] for t in trees])
 
 
 def planned_conflicts(

@@ -68,6 +68,16 @@ def staged(staging: Path, tree_path: str) -> Path:
     return staging.joinpath(*[p for p in tree_path.split("/") if p])
 
 
+def whole_snapshot(staging: Path, roots: Sequence[str]) -> list[str]:
+    """The items of a whole snapshot restored into the staging folder: its backed-up
+    paths, or (a snapshot of relative paths, stored from its top) what is at the top."""
+    found = [r for r in roots if _lexists(staged(staging, r))]
+    if found:
+        return found
+    with os.scandir(staging) as entries:
+        return sorted("/" + e.name for e in entries)
+
+
 def make_staging(target: Path) -> Path:
     """A fresh staging folder inside the target (created, with its parents)."""
     target.mkdir(parents=True, exist_ok=True)
