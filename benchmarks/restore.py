@@ -92,7 +92,7 @@ def _many_files(data: Path) -> None:
             (folder / f"file-{f:03d}.txt").write_bytes(b"%d %d\n" % (d, f))
 
 
-_PROBE = r'''
+_PROBE = r"""
 import sys, time, json
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -123,7 +123,7 @@ for line in sys.stdin:
     app.exec()
     print(json.dumps({"seconds": state["shown"] - asked, "blocked": worst[0],
                       "rows": model.invisibleRootItem().rowCount()}), flush=True)
-'''
+"""
 
 
 def bench_browse(tmp: Path, rounds: int) -> Result:
@@ -192,13 +192,25 @@ def bench_browse(tmp: Path, rounds: int) -> Result:
             f"from its event loop for at most {worst_block * 1000:.1f} ms in any round.",
         ],
         [
-            ("`restic-monitor ls` vs `restic ls`", f"ratio {cli_ratio[0]:.2f}", "at most 1.5",
-             cli_ratio[0] <= 1.5),
-            ("restore window shows a folder vs `restic ls`", f"ratio {window_ratio[0]:.2f}",
-             "at most 1.5", window_ratio[0] <= 1.5),
-            ("restore window: longest UI-thread block while listing",
-             f"{worst_block * 1000:.1f} ms", "at most 50 ms", worst_block <= 0.050),
-        ],  # fmt: skip
+            (
+                "`restic-monitor ls` vs `restic ls`",
+                f"ratio {cli_ratio[0]:.2f}",
+                "at most 1.5",
+                cli_ratio[0] <= 1.5,
+            ),
+            (
+                "restore window shows a folder vs `restic ls`",
+                f"ratio {window_ratio[0]:.2f}",
+                "at most 1.5",
+                window_ratio[0] <= 1.5,
+            ),
+            (
+                "restore window: longest UI-thread block while listing",
+                f"{worst_block * 1000:.1f} ms",
+                "at most 50 ms",
+                worst_block <= 0.050,
+            ),
+        ],
     )
 
 
@@ -298,10 +310,16 @@ def bench_restore(tmp: Path, rounds: int) -> Result:
         f"uv run python benchmarks/run.py --only restore ({rounds} rounds)",
         [
             row("plain", "plain `restic restore SNAPSHOT --target DIR` (reference)", "1"),
-            row("instance", "a running instance's restore job, request to outcome",
-                fmt_ratio(job_ratio)),
-            row("ours", "`restic-monitor restore SNAPSHOT --target DIR` (no instance)",
-                fmt_ratio(ratio)),
+            row(
+                "instance",
+                "a running instance's restore job, request to outcome",
+                fmt_ratio(job_ratio),
+            ),
+            row(
+                "ours",
+                "`restic-monitor restore SNAPSHOT --target DIR` (no instance)",
+                fmt_ratio(ratio),
+            ),
         ],
         ["how", "median", "min", "max", "ratio to plain (median, min-max)"],
         [
@@ -319,13 +337,25 @@ def bench_restore(tmp: Path, rounds: int) -> Result:
             "from the first tenth of the run to its peak.",
         ],
         [
-            ("a restore job of 1 GiB vs `restic restore`", f"ratio {job_ratio[0]:.3f}",
-             "at most 1.05", job_ratio[0] <= 1.05),
-            ("`restic-monitor restore` 1 GiB (the command) vs `restic restore`",
-             f"ratio {ratio[0]:.3f}", "at most 1.05", ratio[0] <= 1.05),
-            ("the app's memory while restoring 1 GiB", f"+{growth / 1e6:.1f} MB at its peak",
-             "flat (at most +5 MB)", growth <= 5e6),
-        ],  # fmt: skip
+            (
+                "a restore job of 1 GiB vs `restic restore`",
+                f"ratio {job_ratio[0]:.3f}",
+                "at most 1.05",
+                job_ratio[0] <= 1.05,
+            ),
+            (
+                "`restic-monitor restore` 1 GiB (the command) vs `restic restore`",
+                f"ratio {ratio[0]:.3f}",
+                "at most 1.05",
+                ratio[0] <= 1.05,
+            ),
+            (
+                "the app's memory while restoring 1 GiB",
+                f"+{growth / 1e6:.1f} MB at its peak",
+                "flat (at most +5 MB)",
+                growth <= 5e6,
+            ),
+        ],
     )
 
 
