@@ -87,8 +87,8 @@ def test_lists_snapshots_and_a_folder_opened_lazily_and_previews_text(
     assert window.model.loaded_paths(docs) == [f"{docs}/deep", f"{docs}/a.txt"]
 
     select(window, f"{docs}/a.txt")
-    qtbot.waitUntil(lambda: window.preview.currentWidget() is window.preview_text, timeout=30_000)
-    assert window.preview_text.toPlainText() == "the second version\n"
+    qtbot.waitUntil(lambda: window.preview.currentWidget() is window.preview.text, timeout=30_000)
+    assert window.preview.text.toPlainText() == "the second version\n"
     assert window.versions.isEnabled() and window.restore_to.isEnabled()
 
     window.search.setText("b.bin")

@@ -18,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from restic_monitor.durations import MAX_DURATION
-from restic_monitor.engine import notices
+from restic_monitor.engine import notices, pausing
 from restic_monitor.engine.discovery import Profiles
 from restic_monitor.engine.dispatch import Dispatcher
 from restic_monitor.engine.errors import ConfigInvalid, EngineError, NothingToDo, UnknownProfile
@@ -31,7 +30,6 @@ from restic_monitor.engine.recording import Recorder
 from restic_monitor.engine.runner import JobRunner
 from restic_monitor.engine.senses import Senses
 from restic_monitor.engine.view import engine_view
-from restic_monitor.isotime import to_iso
 from restic_monitor.jobs.backup import IDLE, MANUAL, OVERDUE
 from restic_monitor.jobs.kinds import KINDS
 from restic_monitor.notify import Notice, Notifier
@@ -50,8 +48,6 @@ log = logging.getLogger(__name__)
 MAX_SLEEP = 300.0
 #: How often to look at the configuration files while they are invalid.
 CONFIG_ERROR_RECHECK = 2.0
-#: A pause without a duration when the profile's settings cannot be read.
-DEFAULT_PAUSE_SECONDS = 28800.0
 
 Emit = Callable[..., None]
 
@@ -301,38 +297,11 @@ class Scheduler:
             job.handle.stop()
 
     def pause(self, seconds: float | None, name: str | None = None) -> float:
-        """Pause one profile or all, for ``seconds`` or each profile's own pause_seconds.
-
-        Returns when the (last) pause ends.
-        """
-        from restic_monitor.state import files as state_files
-
-        if seconds is not None and not 0 < seconds <= MAX_DURATION:  # (NaN fails both)
-            raise EngineError("the pause duration must be more than 0 seconds and at most 10 years")
-        now = self._clock()
-        ends = []
-        for profile in self.targets(name):
-            own = profile.settings.pause_seconds if profile.settings else DEFAULT_PAUSE_SECONDS
-            until = now + (seconds if seconds is not None else own)
-            state_files.write_pause(profile.paths, until)
-            profile.paused_until = until
-            ends.append(until)
-            log.info("profile %s paused until %s", profile.name, to_iso(until))
-        self.stop(name, hold=False)  # the pause itself says until when
-        self.emit("paused", profile=name, until=max(ends))
-        return max(ends)
+        """Pause one profile or all (see :func:`restic_monitor.engine.pausing.pause`)."""
+        return pausing.pause(self, seconds, name)
 
     def resume(self, name: str | None = None) -> None:
-        from restic_monitor.state import files as state_files
-
-        for profile in self.targets(name):
-            state_files.clear_pause(profile.paths)
-            if profile.paused_until is not None:
-                log.info("profile %s resumed", profile.name)
-            profile.paused_until = None
-            profile.set_hold(None, self._clock(), self._mono())
-        self.publish()
-        self.emit("resumed", profile=name)
+        pausing.resume(self, name)
 
     def reload(self, name: str | None = None) -> list[str]:
         from restic_monitor.state import files as state_files

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 BACKUP = "backup"
 #: 1: the first release (no kind, no profile); 2: jobs of several kinds and profiles;
 #: 3: what maintenance jobs found, and the backup sources a backup found missing (columns
-#: missing from a database are added whatever version it claims).
+#: missing from a database are added whatever version it claims); 4: what a restore wrote.
 SCHEMA_VERSION = 4
 
 

@@ -347,13 +347,10 @@ class TrayApp(QObject):
             self.windows.update_problems(format_status(self._status), has_problems(self._status))
 
     def _open_restore(self, profile: str | None) -> None:
-        status = self._status
-        usable = [p.name for p in status.profiles if not p.config_error] if status else []
-        if not usable:
+        if not self.windows.restore(
+            self.engine, self.home, self._status, profile, self._open_folder
+        ):
             self._message("restic-monitor", "No profile has a valid configuration.", "failure")
-            return
-        chosen = profile if profile in usable else usable[0]
-        self.windows.restore(self.engine, self.home, chosen, usable, self._open_folder)
 
     def _open_history(self, profile: str | None) -> None:
         known = [p.name for p in self._status.profiles] if self._status is not None else []

@@ -27,12 +27,19 @@ class OpenWindows:
         self._keep(HistoryWindow(home, profile=profile, profiles=known, open_log=self.log))
 
     def restore(
-        self, engine: Any, home: Home, profile: str, profiles: list[str], open_folder: Any
-    ) -> None:
+        self, engine: Any, home: Home, status: Any, profile: str | None, open_folder: Any
+    ) -> bool:
+        """A restore window for the profile (or the first one that can be read); False
+        when no profile has a valid configuration."""
+        usable = [p.name for p in status.profiles if not p.config_error] if status else []
+        if not usable:
+            return False
         from restic_monitor.tray.restore_window import RestoreWindow
 
-        self._keep(RestoreWindow(engine, home, profile=profile, profiles=profiles,
+        chosen: str = profile if profile is not None and profile in usable else usable[0]
+        self._keep(RestoreWindow(engine, home, profile=chosen, profiles=usable,
                                  open_folder=open_folder))  # fmt: skip
+        return True
 
     def close_all(self) -> None:
         """The app quits: every window closes (a restore window unmounts its folder)."""

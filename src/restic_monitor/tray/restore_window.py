@@ -11,14 +11,13 @@ and appear in the history; what a restore would replace is shown before it.
 from __future__ import annotations
 
 import logging
-import mimetypes
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Slot
-from PySide6.QtGui import QCloseEvent, QPixmap
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -26,11 +25,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QTreeView,
     QTreeWidget,
     QTreeWidgetItem,
@@ -43,6 +40,7 @@ from restic_monitor.restic.browse import BrowseError, Browser
 from restic_monitor.restic.snapshots import Entry, Snapshot
 from restic_monitor.tray import restore_flow
 from restic_monitor.tray.restore_jobs import BrowseMount, RestoreRunner
+from restic_monitor.tray.restore_preview import PreviewPane
 from restic_monitor.tray.restore_worker import BrowseWorker
 from restic_monitor.tray.snapshot_tree import SnapshotTree, modified_text
 
@@ -52,9 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: A preview reads at most this much of a file.
-TEXT_PREVIEW_BYTES = 64 * 1024
-IMAGE_PREVIEW_BYTES = 8 * 1024 * 1024
 OpenFolder = Callable[[Path], None]
 
 
@@ -81,7 +76,6 @@ class RestoreWindow(QWidget):
         self.snapshot: Snapshot | None = None
         self.snaps: list[Snapshot] = []
         self._wanted: dict[int, str] = {}  # ticket -> what the answer is for
-        self._preview_ticket = 0
         #: The folders opened on their own (a chain of lone folders from the top).
         self._auto: set[str] = {"/"}
         self._asked_at: dict[str, float] = {}
@@ -128,15 +122,7 @@ class RestoreWindow(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.results = restore_flow.results_model(self)
 
-        self.preview_text = QPlainTextEdit(self)
-        self.preview_text.setReadOnly(True)
-        self.preview_image = QLabel(self)
-        self.preview_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview_none = QLabel("Choose a file to see it here.", self)
-        self.preview_none.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview = QStackedWidget(self)
-        for widget in (self.preview_none, self.preview_text, self.preview_image):
-            self.preview.addWidget(widget)
+        self.preview = PreviewPane(self)
 
         right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(self.view)
@@ -251,7 +237,7 @@ class RestoreWindow(QWidget):
         elif kind == "ls":
             self._folder_loaded(detail, result, error)
         elif kind == "preview":
-            self._preview_loaded(ticket, detail, result, error)
+            self.preview.loaded(ticket, detail, result, error)
         else:
             self.flow.answered(kind, result, error)
 
@@ -356,49 +342,9 @@ class RestoreWindow(QWidget):
         self._update_buttons()
         chosen = self.selected()
         if len(chosen) == 1 and chosen[0].type == "file" and self.snapshot is not None:
-            self._preview(chosen[0])
+            self.preview.show_entry(chosen[0])
         else:
-            self.preview.setCurrentWidget(self.preview_none)
-
-    def _preview(self, entry: Entry) -> None:
-        kind = (mimetypes.guess_type(entry.name)[0] or "").split("/")[0]
-        limit = IMAGE_PREVIEW_BYTES if kind == "image" else TEXT_PREVIEW_BYTES
-        if kind == "image" and (entry.size or 0) > IMAGE_PREVIEW_BYTES:
-            self.preview_none.setText("Too large to preview.")
-            self.preview.setCurrentWidget(self.preview_none)
-            return
-        snap = self.snapshot
-        assert snap is not None
-        self.preview_none.setText("Loading the preview…")
-        self.preview.setCurrentWidget(self.preview_none)
-        self.worker.drop(lambda topic: topic.startswith("preview:"))
-        topic = f"preview:{'image' if kind == 'image' else 'text'}"
-        self._preview_ticket = self.ask(topic, lambda b: b.dump(snap.id, entry.path, limit))
-
-    def _preview_loaded(self, ticket: int, kind: str, data: Any, error: str | None) -> None:
-        if ticket != self._preview_ticket:
-            return
-        if error is not None or not isinstance(data, bytes):
-            self.preview_none.setText(f"No preview: {error}")
-            self.preview.setCurrentWidget(self.preview_none)
-        elif kind == "image":
-            pixmap = QPixmap()
-            if pixmap.loadFromData(data):
-                box = self.preview.size()
-                self.preview_image.setPixmap(
-                    pixmap.scaled(box, Qt.AspectRatioMode.KeepAspectRatio,
-                                  Qt.TransformationMode.SmoothTransformation)
-                )  # fmt: skip
-                self.preview.setCurrentWidget(self.preview_image)
-            else:
-                self.preview_none.setText("Not an image this window can show.")
-                self.preview.setCurrentWidget(self.preview_none)
-        elif b"\0" in data[:4096]:
-            self.preview_none.setText("A binary file: no preview.")
-            self.preview.setCurrentWidget(self.preview_none)
-        else:
-            self.preview_text.setPlainText(data.decode("utf-8", "replace"))
-            self.preview.setCurrentWidget(self.preview_text)
+            self.preview.clear()
 
     def _update_buttons(self) -> None:
         chosen = self.selected() if hasattr(self, "view") else []
