@@ -65,4 +65,15 @@ class EngineParts(Protocol):
 
     def publish(self) -> None: ...
 
+    def targets(self, name: str | None) -> list[ProfileRuntime]: ...
+
+    def stop(
+        self,
+        name: str | None = None,
+        *,
+        hold: bool = True,
+        queued_only: bool = False,
+        kind: str | None = None,
+    ) -> bool: ...
+
     def restic_version(self, exe: str) -> str | None: ...

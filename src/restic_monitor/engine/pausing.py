@@ -8,15 +8,12 @@ hold is added), and resuming clears both the pause and a hold after a stop.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from restic_monitor.durations import MAX_DURATION
 from restic_monitor.engine.errors import EngineError
+from restic_monitor.engine.parts import EngineParts
 from restic_monitor.isotime import to_iso
 from restic_monitor.state import files as state_files
-
-if TYPE_CHECKING:
-    from restic_monitor.engine.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +21,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PAUSE_SECONDS = 28800.0
 
 
-def pause(engine: Scheduler, seconds: float | None, name: str | None) -> float:
+def pause(engine: EngineParts, seconds: float | None, name: str | None) -> float:
     """Pause one profile or all, for ``seconds`` or each profile's own pause_seconds;
     when the (last) pause ends."""
     if seconds is not None and not 0 < seconds <= MAX_DURATION:  # (NaN fails both)
@@ -43,7 +40,7 @@ def pause(engine: Scheduler, seconds: float | None, name: str | None) -> float:
     return max(ends)
 
 
-def resume(engine: Scheduler, name: str | None) -> None:
+def resume(engine: EngineParts, name: str | None) -> None:
     for profile in engine.targets(name):
         state_files.clear_pause(profile.paths)
         if profile.paused_until is not None:

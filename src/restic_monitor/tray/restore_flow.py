@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QModelIndex, QObject, Slot
 from PySide6.QtGui import QStandardItem, QStandardItemModel
@@ -24,8 +25,33 @@ from restic_monitor.tray import restore_dialogs
 from restic_monitor.tray.snapshot_tree import ENTRY_ROLE, modified_text
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QLabel, QLineEdit, QProgressBar, QPushButton, QWidget
+
     from restic_monitor.restic.browse import Browser
-    from restic_monitor.tray.restore_window import RestoreWindow
+    from restic_monitor.tray.restore_jobs import RestoreRunner
+
+
+class WindowParts(Protocol):
+    """What the buttons' work uses of the restore window (which owns this flow)."""
+
+    snapshot: Snapshot | None
+    last_target: Path | None
+    message: QLabel
+    search: QLineEdit
+    bar: QProgressBar
+    stop: QPushButton
+    open_target: QPushButton
+    runner: RestoreRunner
+
+    def ask(self, topic: str, query: Callable[[Browser], Any]) -> int: ...
+
+    def selected(self) -> list[Entry]: ...
+
+    def show_results(self, model: Any) -> None: ...
+
+    def update_buttons(self) -> None: ...
+
+    def dialog_parent(self) -> QWidget: ...
 
 
 def results_model(parent: QObject) -> QStandardItemModel:
@@ -55,7 +81,7 @@ def conflicts_by_target(
 
 
 class RestoreFlow:
-    def __init__(self, window: RestoreWindow) -> None:
+    def __init__(self, window: WindowParts) -> None:
         self.w = window
         #: The restore being prepared: snapshot, {target: items}, overwrite asked for.
         self.pending: tuple[Snapshot, dict[Path, list[Entry]], bool] | None = None
@@ -63,11 +89,11 @@ class RestoreFlow:
     # --- what the tests replace: the questions ---------------------------------------
 
     def ask_target(self, count: int) -> Path | None:
-        dialog = restore_dialogs.TargetDialog(count, self.w)
+        dialog = restore_dialogs.TargetDialog(count, self.w.dialog_parent())
         return dialog.target() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def confirm(self, title: str, intro: str, paths: list[Path], ok: str) -> bool:
-        dialog = restore_dialogs.ConfirmDialog(title, intro, paths, ok, self.w)
+        dialog = restore_dialogs.ConfirmDialog(title, intro, paths, ok, self.w.dialog_parent())
         return dialog.exec() == QDialog.DialogCode.Accepted
 
     def choose(self, dialog: restore_dialogs.ListDialog) -> list[Any] | None:
@@ -194,10 +220,10 @@ class RestoreFlow:
         self.w.stop.setVisible(True)
         self.w.open_target.setVisible(False)
         self.w.runner.start(requests)
-        self.w._update_buttons()
+        self.w.update_buttons()
 
     def _found(self, matches: list[Match]) -> None:
-        model = results_model(self.w)
+        model = results_model(self.w.dialog_parent())
         for m in sorted(matches, key=lambda m: m.entry.path):
             name = QStandardItem(m.entry.path + ("/" if m.entry.is_dir else ""))
             name.setData(m.entry, ENTRY_ROLE)
@@ -212,7 +238,9 @@ class RestoreFlow:
 
     def _versions(self, entry: Entry, found: list[compare.Version]) -> None:
         self.w.message.setText(f"{len(found)} version(s) of {entry.name}.")
-        chosen = self.choose(restore_dialogs.versions_dialog(entry.name, found, self.w))
+        chosen = self.choose(
+            restore_dialogs.versions_dialog(entry.name, found, self.w.dialog_parent())
+        )
         if chosen:
             version = chosen[0]
             assert isinstance(version, compare.Version)
@@ -222,7 +250,9 @@ class RestoreFlow:
         snap = self.w.snapshot
         assert snap is not None
         self.w.message.setText(f"{len(gone)} item(s) missing under {where}.")
-        chosen = self.choose(restore_dialogs.missing_dialog(where, snap.short_id, gone, self.w))
+        chosen = self.choose(
+            restore_dialogs.missing_dialog(where, snap.short_id, gone, self.w.dialog_parent())
+        )
         if chosen:
             self.restore_original(items=[m.entry for m in chosen if isinstance(m, compare.Missing)])
 
@@ -258,7 +288,7 @@ class RestoreFlow:
             self.w.message.setText(" ".join(r.message or "" for r in records))
         self.w.open_target.setVisible(bool(ok) and self.w.last_target is not None
                                       and os.path.isdir(self.w.last_target))  # fmt: skip
-        self.w._update_buttons()
+        self.w.update_buttons()
 
 
 def _doing(kind: str) -> str:

@@ -8,25 +8,28 @@ is chosen before it arrives.
 from __future__ import annotations
 
 import mimetypes
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QStackedWidget
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QStackedWidget, QWidget
 
+from restic_monitor.restic.browse import Browser
 from restic_monitor.restic.snapshots import Entry
 
-if TYPE_CHECKING:
-    from restic_monitor.tray.restore_window import RestoreWindow
+#: ``ask(topic, query)``: the window's worker runs the query; its ticket.
+Ask = Callable[[str, Callable[[Browser], Any]], int]
 
 TEXT_PREVIEW_BYTES = 64 * 1024
 IMAGE_PREVIEW_BYTES = 8 * 1024 * 1024
 
 
 class PreviewPane(QStackedWidget):
-    def __init__(self, window: RestoreWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, parent: QWidget, ask: Ask, drop: Callable[[str], None]) -> None:
+        super().__init__(parent)
+        self._ask = ask
+        self._drop = drop
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
         self.image = QLabel(self)
@@ -45,18 +48,16 @@ class PreviewPane(QStackedWidget):
         self._ticket = 0
         self.say("Choose a file to see it here.")
 
-    def show_entry(self, entry: Entry) -> None:
+    def show_entry(self, entry: Entry, snapshot: str) -> None:
         kind = (mimetypes.guess_type(entry.name)[0] or "").split("/")[0]
         if kind == "image" and (entry.size or 0) > IMAGE_PREVIEW_BYTES:
             self.say("Too large to preview.")
             return
         limit = IMAGE_PREVIEW_BYTES if kind == "image" else TEXT_PREVIEW_BYTES
-        snap = self.window_.snapshot
-        assert snap is not None
         self.say("Loading the preview…")
-        self.window_.worker.drop(lambda topic: topic.startswith("preview:"))
+        self._drop("preview:")
         topic = f"preview:{'image' if kind == 'image' else 'text'}"
-        self._ticket = self.window_.ask(topic, lambda b: b.dump(snap.id, entry.path, limit))
+        self._ticket = self._ask(topic, lambda b: b.dump(snapshot, entry.path, limit))
 
     def loaded(self, ticket: int, kind: str, data: Any, error: str | None) -> None:
         if ticket != self._ticket:

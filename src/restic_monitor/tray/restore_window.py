@@ -122,7 +122,9 @@ class RestoreWindow(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.results = restore_flow.results_model(self)
 
-        self.preview = PreviewPane(self)
+        self.preview = PreviewPane(
+            self, self.ask, lambda prefix: self.worker.drop(lambda t: t.startswith(prefix))
+        )
 
         right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(self.view)
@@ -173,7 +175,7 @@ class RestoreWindow(QWidget):
         layout.addWidget(split, 1)
         layout.addLayout(buttons)
         layout.addLayout(bottom)
-        self._update_buttons()
+        self.update_buttons()
 
     # --- profile and snapshots --------------------------------------------------------
 
@@ -273,7 +275,7 @@ class RestoreWindow(QWidget):
         self._auto = {"/"}
         if self.snapshot is not None:
             self._load("/")
-        self._update_buttons()
+        self.update_buttons()
 
     # --- the folder tree ----------------------------------------------------------------
 
@@ -312,7 +314,7 @@ class RestoreWindow(QWidget):
         if self.view.model() is not self.model:
             self.view.setModel(self.model)
             self.view.selectionModel().selectionChanged.connect(self._selection_changed)
-            self._update_buttons()
+            self.update_buttons()
 
     def _search(self) -> None:
         text = self.search.text().strip()
@@ -327,7 +329,7 @@ class RestoreWindow(QWidget):
     def show_results(self, model: Any) -> None:
         self.view.setModel(model)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
-        self._update_buttons()
+        self.update_buttons()
 
     # --- selection and preview ------------------------------------------------------------
 
@@ -339,14 +341,14 @@ class RestoreWindow(QWidget):
 
     @Slot(QItemSelection, QItemSelection)
     def _selection_changed(self, *_: object) -> None:
-        self._update_buttons()
+        self.update_buttons()
         chosen = self.selected()
         if len(chosen) == 1 and chosen[0].type == "file" and self.snapshot is not None:
-            self.preview.show_entry(chosen[0])
+            self.preview.show_entry(chosen[0], self.snapshot.id)
         else:
             self.preview.clear()
 
-    def _update_buttons(self) -> None:
+    def update_buttons(self) -> None:
         chosen = self.selected() if hasattr(self, "view") else []
         busy = self.runner.busy
         has = bool(chosen) and self.snapshot is not None and not busy
@@ -385,6 +387,9 @@ class RestoreWindow(QWidget):
             return
         self.message.setText(f"The repository is at {folder} until this window closes.")
         self.open_folder(folder / "snapshots")
+
+    def dialog_parent(self) -> QWidget:
+        return self
 
     def _stop_restore(self) -> None:
         self.runner.stop()
