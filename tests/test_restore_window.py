@@ -142,3 +142,25 @@ def test_restores_into_a_chosen_folder_and_to_the_original_location(
     runs = cli(home, "history", "--kind", "restore", "--json").stdout
     assert runs.count('"outcome": "success"') == 2
     assert not [p for p in os.listdir(sample / "docs") if p.startswith(".restic-monitor")]
+
+
+def test_browse_as_folder_mounts_opens_the_file_manager_and_unmounts_on_close(
+    qapp: QApplication, engine: Engine, home: Home, sample: Path, qtbot: Any
+) -> None:
+    if not os.path.exists("/dev/fuse") and os.environ.get("CI") != "true":
+        pytest.skip("no FUSE here")
+    opened: list[Path] = []
+    win = RestoreWindow(engine, home, profile="default", open_folder=opened.append)
+    win.show()
+    try:
+        assert win.browse.isEnabled(), win.browse.toolTip()
+        win.browse.click()
+        qtbot.waitUntil(lambda: bool(opened), timeout=60_000)
+        folder = opened[0]
+        assert folder.name == "snapshots" and os.path.ismount(folder.parent)
+        latest = folder / "latest" / str(sample).lstrip("/")
+        assert (latest / "docs" / "a.txt").read_text() == "the second version\n"
+    finally:
+        win.close()
+    assert not os.path.ismount(folder.parent)
+    assert not folder.parent.exists()  # the temporary folder went with the mount
