@@ -83,7 +83,7 @@ def run_one(name: str, work: Path, quick: bool, baseline: str | None) -> Result:
     if name == "restore":
         from benchmarks.restore import bench_restore
 
-        return bench_restore(work, 2 if quick else 5)
+        return bench_restore(work, 2 if quick else 7)
     if name == "prune":
         from benchmarks.maintenance import bench_prune
 
