@@ -481,6 +481,13 @@ def test_clearing_stale_locks_is_shown_without_a_profile_name_for_one_profile() 
     assert "Clearing stale repository locks…" in shown
 
 
+def test_a_restore_under_way_says_so_with_its_progress() -> None:
+    waiting = labels(home(profile(), current_job=job("restore", "default")))
+    assert "Restoring files…" in waiting
+    going = labels(home(profile(), current_job=job("restore", "default", PROGRESS)))
+    assert any(label.startswith("Restoring files: 43.0 %, 1,234/5,000 files") for label in going)
+
+
 def test_every_command_has_a_unique_mnemonic() -> None:
     situations = [
         status(),

@@ -21,6 +21,7 @@ MAINTENANCE_WORDS = {
     "prune": "Freeing unused space (restic prune)…",
     "check": "Checking the repository (restic check)…",
     "copy": "Copying new snapshots to the mirror (restic copy)…",
+    "restore": "Restoring files…",
 }
 CHECK_ERRORS_LINE = "⚠ Repository check found errors — see the check's log"
 
@@ -64,7 +65,11 @@ def clock_time(when: float, now: float) -> str:
 
 
 def maintenance_words(job: CurrentJob) -> str:
-    return MAINTENANCE_WORDS.get(job.kind, f"Running restic {job.kind}…")
+    words = MAINTENANCE_WORDS.get(job.kind, f"Running restic {job.kind}…")
+    if job.kind == "restore" and job.progress is not None:
+        done = job.progress.progress().describe()
+        return f"Restoring files: {done}"
+    return words
 
 
 def with_mnemonic(text: str, used: set[str]) -> str:
