@@ -209,7 +209,10 @@ def test_the_restore_window_lists_a_snapshot_and_a_folder_on_a_real_desktop(
         assert any(f"listed {documents} of snapshot" in ln and ": 4 entries" in ln for ln in lines)
         newest = max(repo.snapshots(), key=lambda s: s["time"])
         assert all(f"of snapshot {newest['short_id']}" in ln for ln in lines)
-        time.sleep(1.0)  # let it paint
+        # A click on the text file (the window is at the top left: no window manager)
+        # shows its preview, read from the snapshot.
+        desktop.click(520, 210)
+        time.sleep(2.0)  # let the preview come and paint
         desktop.screenshot(shots / "restore.png")
         desktop.run(["xdotool", "windowclose", ids[0]], check=False)
     finally:
