@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -184,6 +185,25 @@ def write_profile(folder: Path, env: dict[str, str], **settings: Any) -> Path:
         json.dumps({"args": ["backup", str(ROOT / "src")], **settings})
     )
     return folder
+
+
+def restic_home(home: Path, repo: Path, data: Path, **settings: Any) -> Path:
+    """A home backing up ``data`` to ``repo`` that never backs up on its own, at normal
+    priority (plain restic runs so: like is compared with like)."""
+    home.mkdir()
+    values = {
+        "restic_exe": shutil.which("restic") or "restic",
+        "args": ["backup", str(data)],
+        "min_idle_seconds": 864000,
+        "check_every_seconds": 0,
+        "low_priority": False,
+        **settings,
+    }
+    (home / "settings.json").write_text(json.dumps(values))
+    env = home / "env.json"
+    env.write_text(json.dumps({"RESTIC_REPOSITORY": str(repo), "RESTIC_PASSWORD": PASSWORD}))
+    env.chmod(0o600)
+    return home
 
 
 def make_home(path: Path, env: dict[str, str], *more: dict[str, str], **settings: Any) -> Path:

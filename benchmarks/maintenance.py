@@ -10,7 +10,6 @@ They take turns, round by round, so the ratios compare runs made under the same 
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -28,6 +27,7 @@ from benchmarks.common import (
     fmt_ratio,
     instance_job,
     paired_ratio,
+    restic_home,
     start_instance,
     stop,
     timed_run,
@@ -71,23 +71,9 @@ def _fresh(prepared: Path, target: Path) -> None:
 
 
 def _home(tmp: Path, name: str, repo: Path, data: Path) -> Path:
-    home = tmp / name
-    home.mkdir()
-    settings = {
-        "restic_exe": shutil.which("restic") or "restic",
-        "args": ["backup", str(data)],
-        "min_idle_seconds": 864000,
-        "forget_args": ["--keep-last", str(KEEP)],
-        "prune_every_seconds": 0,
-        "check_every_seconds": 0,
-        # Plain restic runs at normal priority: so does ours here, to compare like with like.
-        "low_priority": False,
-    }
-    (home / "settings.json").write_text(json.dumps(settings))
-    env = home / "env.json"
-    env.write_text(json.dumps({"RESTIC_REPOSITORY": str(repo), "RESTIC_PASSWORD": PASSWORD}))
-    env.chmod(0o600)
-    return home
+    return restic_home(
+        tmp / name, repo, data, forget_args=["--keep-last", str(KEEP)], prune_every_seconds=0
+    )
 
 
 def bench_prune(tmp: Path, rounds: int) -> Result:

@@ -36,6 +36,7 @@ from benchmarks.common import (
     cli_env,
     fmt_ratio,
     paired_ratio,
+    restic_home,
     start_instance,
     stop,
     timed_run,
@@ -52,23 +53,6 @@ def _restic(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         ["restic", *args], env={**os.environ, **env}, check=True, capture_output=True, text=True
     ).stdout
-
-
-def _home(tmp: Path, repo: Path, data: Path) -> Path:
-    home = tmp / "home"
-    home.mkdir()
-    settings = {
-        "restic_exe": shutil.which("restic") or "restic",
-        "args": ["backup", str(data)],
-        "min_idle_seconds": 864000,
-        "check_every_seconds": 0,
-        "low_priority": False,
-    }
-    (home / "settings.json").write_text(json.dumps(settings))
-    env = home / "env.json"
-    env.write_text(json.dumps({"RESTIC_REPOSITORY": str(repo), "RESTIC_PASSWORD": PASSWORD}))
-    env.chmod(0o600)
-    return home
 
 
 def _backed_up(tmp: Path, make: object) -> tuple[Path, Path, dict[str, str], str]:
@@ -128,7 +112,7 @@ for line in sys.stdin:
 
 def bench_browse(tmp: Path, rounds: int) -> Result:
     data, _repo, env, snap = _backed_up(tmp, _many_files)
-    home = _home(tmp, _repo, data)
+    home = restic_home(tmp / "home", _repo, data)
     folder = f"{data}/folder-0500"
     plain_env = {**cli_env(), **env}
     probe_env = {**cli_env(), "QT_QPA_PLATFORM": "offscreen"}
@@ -234,7 +218,7 @@ def _peak_rss(proc: subprocess.Popen[bytes], out: list[int]) -> None:
 
 def bench_restore(tmp: Path, rounds: int) -> Result:
     data, _repo, env, snap = _backed_up(tmp, _gigabyte)
-    home = _home(tmp, _repo, data)
+    home = restic_home(tmp / "home", _repo, data)
     plain_env = {**cli_env(), **env}
     targets = tmp / "targets"
     targets.mkdir()

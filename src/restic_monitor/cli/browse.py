@@ -22,6 +22,7 @@ from restic_monitor.paths import Home, ProfileFiles
 from restic_monitor.restic.browse import BrowseError, Browser, Tree
 from restic_monitor.restic.snapshots import Entry, Snapshot
 from restic_monitor.restore import compare
+from restic_monitor.restore.check import versions_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -167,23 +168,13 @@ def cmd_find(args: argparse.Namespace, home: Home) -> int:
     return EXIT_OK
 
 
-def _glob_escape(name: str) -> str:
-    """A name as a restic find pattern that matches only itself."""
-    if sys.platform == "win32":
-        return name
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in name)
-
-
 def cmd_versions(args: argparse.Namespace, home: Home) -> int:
     browser = browser_for(args, home, "versions")
     tree = compare.tree_path(args.file)
-    name = tree.rsplit("/", 1)[-1]
     try:
-        snaps = browser.snapshots()
-        matches = browser.find(_glob_escape(name)) if name else []
+        found = versions_of(browser, tree)
     except BrowseError as exc:
         raise _fail(exc) from None
-    found = compare.versions(matches, snaps, tree)
     if args.json:
         _print_json([v.to_json() for v in found])
         return EXIT_OK

@@ -11,7 +11,6 @@ leaves the target as it was.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from restic_monitor.restic.command import version_tuple
 from restic_monitor.restic.outcomes import Outcome
 from restic_monitor.restic.output import Progress
 from restic_monitor.restic.runner import RunResult
+from restic_monitor.restic.snapshots import literal_pattern
 from restic_monitor.restore import place
 
 #: restic prints restore progress as JSON from this version on.
@@ -90,11 +90,7 @@ class RestoreRequest:
         return cls(snapshot, tuple(paths), target, overwrite, tuple(roots))
 
 
-def include_pattern(tree_path: str) -> str:
-    """An item's path as a restic ``--include`` pattern: wildcards in names escaped."""
-    if sys.platform == "win32":  # the backslash is a separator there, not an escape
-        return tree_path
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in tree_path)
+include_pattern = literal_pattern
 
 
 class RestoreKind:

@@ -14,6 +14,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from restic_monitor.restic.command import Restic, ResticCommand, no_window_flags
 from restic_monitor.restic.outcomes import classify
@@ -60,7 +61,7 @@ class Browser:
     def __init__(self, restic: Restic) -> None:
         self.restic = restic
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen[str] | subprocess.Popen[bytes] | None = None
+        self._proc: subprocess.Popen[Any] | None = None
         self._cancelled = False
 
     def command(self, *args: str) -> ResticCommand:
@@ -82,21 +83,10 @@ class Browser:
     def dump(self, snapshot: str, path: str, limit: int) -> bytes:
         """The first ``limit`` bytes of a file of a snapshot (a preview), never more."""
         cmd = self.command("dump", snapshot, Tree.normal(path))
-        with self._lock:
-            if self._cancelled:
-                raise BrowseError("cancelled")
-            proc = subprocess.Popen(
-                list(cmd.argv),
-                env=cmd.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                creationflags=no_window_flags(),
-            )
-            self._proc = proc
+        proc = self._spawn(cmd, text=False)
         try:
             assert proc.stdout is not None
-            data = proc.stdout.read(limit)
+            data: bytes = proc.stdout.read(limit)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -156,21 +146,7 @@ class Browser:
         folder = Tree.normal(folder)
         cmd = self.command("ls", "--json", "--recursive", snapshot, folder)
         prefix = folder.rstrip("/") + "/"
-        with self._lock:
-            if self._cancelled:
-                raise BrowseError("cancelled")
-            proc = subprocess.Popen(
-                list(cmd.argv),
-                env=cmd.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                creationflags=no_window_flags(),
-            )
-            self._proc = proc
+        proc = self._spawn(cmd, text=True)
         try:
             import json
 
@@ -212,26 +188,32 @@ class Browser:
 
     # --- running restic -------------------------------------------------------------
 
-    def _output(self, *args: str) -> str:
-        cmd = self.command(*args)
+    def _spawn(self, cmd: ResticCommand, *, text: bool) -> subprocess.Popen[Any]:
+        """Start restic for a query, as the one :meth:`interrupt` stops (none after
+        :meth:`cancel`); its output is read by the caller, as text or bytes."""
         with self._lock:
             if self._cancelled:
                 raise BrowseError("cancelled")
             try:
-                proc = subprocess.Popen(
+                proc: subprocess.Popen[Any] = subprocess.Popen(
                     list(cmd.argv),
                     env=cmd.env,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    encoding="utf-8",
-                    errors="replace",
+                    stderr=subprocess.PIPE if text else subprocess.DEVNULL,
+                    text=text,
+                    encoding="utf-8" if text else None,
+                    errors="replace" if text else None,
                     creationflags=no_window_flags(),
                 )
             except OSError as exc:
                 raise BrowseError(f"cannot start {cmd.argv[0]}: {exc.strerror or exc}") from None
             self._proc = proc
+        return proc
+
+    def _output(self, *args: str) -> str:
+        cmd = self.command(*args)
+        proc = self._spawn(cmd, text=True)
         try:
             out, err = proc.communicate()
         finally:
@@ -239,7 +221,7 @@ class Browser:
                 self._proc = None
         if proc.returncode != 0:
             raise self._error(cmd, proc.returncode, err)
-        return out
+        return str(out)
 
     def _error(self, cmd: ResticCommand, code: int, err: str) -> BrowseError:
         if self._cancelled:

@@ -10,6 +10,7 @@ read where present and never required. Pure parsing: the commands are run by
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -206,6 +207,14 @@ def _normal_time(text: str) -> str:
             break
         digits += ch
     return f"{head}.{digits[:6]}{rest[len(digits) :]}"
+
+
+def literal_pattern(text: str) -> str:
+    """A name or path as a restic pattern (``find``, ``--include``) matching only itself:
+    its wildcards escaped (on Windows the backslash separates, so nothing is escaped)."""
+    if sys.platform == "win32":
+        return text
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
 
 
 class NoSuchSnapshot(LookupError):

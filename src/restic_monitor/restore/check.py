@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from restic_monitor.restic.browse import BrowseError, Browser
-from restic_monitor.restic.snapshots import Entry, Snapshot
+from restic_monitor.restic.snapshots import Entry, Snapshot, literal_pattern
 from restic_monitor.restore import compare, place
 
 
@@ -71,6 +71,15 @@ def locate(browser: Browser, wanted: str, paths: list[str]) -> Chosen:
     if absent:
         raise NotInSnapshot(absent, snapshot)
     return Chosen(snapshot, [found[t] for t in trees])
+
+
+def versions_of(browser: Browser, tree: str) -> list[compare.Version]:
+    """Every distinct version of the file at ``tree`` across the snapshots, newest first
+    (one ``restic find`` of its name, kept where the whole path is the file's)."""
+    name = tree.rsplit("/", 1)[-1]
+    if not name:
+        return []
+    return compare.versions(browser.find(literal_pattern(name)), browser.snapshots(), tree)
 
 
 def planned_conflicts(

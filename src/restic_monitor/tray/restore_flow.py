@@ -65,10 +65,6 @@ def result_entry(index: QModelIndex) -> Entry | None:
     return entry if isinstance(entry, Entry) else None
 
 
-def _glob_escape(name: str) -> str:
-    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in name)
-
-
 def conflicts_by_target(
     browser: Browser, snap: Snapshot, groups: dict[Path, list[Entry]]
 ) -> list[Path]:
@@ -141,8 +137,9 @@ class RestoreFlow:
         self.w.message.setText(f"Looking for every version of {entry.name}…")
 
         def query(b: Browser) -> tuple[Entry, list[compare.Version]]:
-            found = compare.versions(b.find(_glob_escape(entry.name)), b.snapshots(), entry.path)
-            return entry, found
+            from restic_monitor.restore.check import versions_of
+
+            return entry, versions_of(b, entry.path)
 
         self.w.ask("versions", query)
 
