@@ -1,0 +1,195 @@
+"""Every setting of settings.json: its name, kind, default and meaning, in one table.
+
+Validation (:mod:`restic_monitor.config.settings`), its messages and typo
+suggestions, ``init``'s example file and the README's table follow from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    kind: str  # "string" | "string-list" | "seconds" | "bool" | "options" | "profile" | "count"
+    default: Any
+    meaning: str
+    positive: bool = False  # for seconds: 0 is not allowed
+    required: bool = False
+    #: For "options": the restic command they are given to.
+    command: str = ""
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "restic_exe",
+        "string",
+        "restic",
+        "Path of the restic executable. A bare name is looked up on PATH.",
+    ),
+    SettingSpec(
+        "args",
+        "string-list",
+        None,
+        "The restic command line to run, without the executable, for example "
+        '["backup", "--exclude-caches", "C:\\\\Users\\\\me"]. Usually starts with "backup".',
+        required=True,
+    ),
+    SettingSpec(
+        "min_idle_seconds",
+        "seconds",
+        300,
+        "Idle time (no keyboard or mouse input) needed before a backup starts automatically.",
+    ),
+    SettingSpec(
+        "min_seconds_between_backups",
+        "seconds",
+        3600,
+        "Minimum time from the start of the previous backup (automatic or manual) to the "
+        "start of an automatic one.",
+    ),
+    SettingSpec(
+        "no_backup_warning_seconds",
+        "seconds",
+        86400,
+        "Warn when the last successful backup is older than this.",
+        positive=True,
+    ),
+    SettingSpec(
+        "ignore_exit_code_3",
+        "bool",
+        False,
+        "Count restic's exit code 3 (snapshot created, but some files could not be read) "
+        "as a success.",
+    ),
+    SettingSpec(
+        "pause_seconds",
+        "seconds",
+        28800,
+        'How long "Pause" suspends automatic backups (8 hours by default).',
+        positive=True,
+    ),
+    SettingSpec(
+        "progress",
+        "bool",
+        True,
+        "Ask restic for JSON progress (adds --json to backup commands) to show percent, "
+        "files, bytes and ETA, and to record each run's summary in the history.",
+    ),
+    SettingSpec(
+        "low_priority",
+        "bool",
+        True,
+        "Run restic at reduced CPU and I/O priority so that it never slows down your work.",
+    ),
+    SettingSpec(
+        "stall_seconds",
+        "seconds",
+        300,
+        "A running backup whose progress has not moved for this long is shown as stalled "
+        "(a server that went away, a disk that hangs), so that you can stop it.",
+        positive=True,
+    ),
+    SettingSpec(
+        "prevent_sleep",
+        "bool",
+        True,
+        "Keep the computer from going to sleep while a backup runs (released when it ends).",
+    ),
+    SettingSpec(
+        "skip_on_battery",
+        "bool",
+        False,
+        "Do not start automatic backups while the computer runs on battery.",
+    ),
+    SettingSpec(
+        "backup_anyway_after_seconds",
+        "seconds",
+        0,
+        "Once the last successful backup is this old, back up even while you are using the "
+        "computer (at low priority; still not while paused, on battery when skip_on_battery "
+        "is set, or within min_seconds_between_backups of the last start). 0: never, back up "
+        "only when you are away.",
+    ),
+    SettingSpec(
+        "forget_args",
+        "options",
+        [],
+        "The retention policy as restic forget options, such as "
+        '["--keep-daily", "7", "--keep-weekly", "5"]. Empty: never forget (nothing is deleted '
+        "unless you ask). Only this computer's snapshots are affected unless the options say "
+        "otherwise (--host or --group-by).",
+        command="forget",
+    ),
+    SettingSpec(
+        "forget_every_seconds",
+        "seconds",
+        86400,
+        "How often the retention policy is applied, when you are away.",
+        positive=True,
+    ),
+    SettingSpec(
+        "prune_every_seconds",
+        "seconds",
+        604800,
+        "How often unused data is pruned, when you are away, for a profile with a retention "
+        "policy (0: never automatically).",
+    ),
+    SettingSpec(
+        "prune_args",
+        "options",
+        [],
+        'restic prune options, such as ["--max-unused", "10%"].',
+        command="prune",
+    ),
+    SettingSpec(
+        "check_every_seconds",
+        "seconds",
+        604800,
+        "How often the repository is checked, when you are away (0: never automatically).",
+    ),
+    SettingSpec(
+        "check_args",
+        "options",
+        ["--read-data-subset", "2%"],
+        "restic check options: by default a random 2 % of the data is read and verified.",
+        command="check",
+    ),
+    SettingSpec(
+        "restore_args",
+        "options",
+        [],
+        'Extra restic restore options, such as ["--verify"] (read back every restored file) '
+        'or ["--limit-download", "5000"] (KiB/s).',
+        command="restore",
+    ),
+    SettingSpec(
+        "copy_to_profile",
+        "profile",
+        "",
+        "A mirror: the name of another profile whose repository receives this profile's new "
+        "snapshots (restic copy). Empty: no mirror.",
+    ),
+    SettingSpec(
+        "copy_every_seconds",
+        "seconds",
+        0,
+        "How often the mirror is brought up to date, when you are away; 0: after each "
+        "successful backup.",
+    ),
+    SettingSpec(
+        "notify_success",
+        "bool",
+        False,
+        "Also show a notification when a backup succeeds (failures and warnings always notify).",
+    ),
+    SettingSpec(
+        "keep_run_logs",
+        "count",
+        30,
+        "How many runs' own restic logs to keep (in logs/runs, viewable from the history); "
+        "0: keep only restic-last.log and the other last-run logs.",
+    ),
+)
