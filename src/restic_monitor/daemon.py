@@ -177,11 +177,15 @@ class Daemon:
             home, control_handler(self.engine, on_shutdown_request or self.stop_event.set)
         )
         self.resume_watcher = ResumeWatcher(self.engine.wake)
+        from restic_monitor.automation.publisher import MetricsPublisher
+
+        self.metrics = MetricsPublisher(self.engine)
 
     def start(self) -> None:
         self.engine.start()
         self.server.start()
         self.resume_watcher.start()
+        self.metrics.start()
 
     def close(self) -> None:
         self.resume_watcher.stop()
@@ -191,6 +195,7 @@ class Daemon:
         self.engine.shutdown(timeout=2 * self.engine.kill_after + 15)
         # A failure shown on the desktop would outlive the app that could explain it.
         withdraw_all(self.notifier)
+        self.metrics.close()
         self.lock.release()
 
 

@@ -159,3 +159,22 @@ def _json_array(items: Iterable[dict[str, Any]]) -> None:
 
 def _num(value: int | None) -> str:
     return "-" if value is None else str(value)
+
+
+def cmd_metrics(args: argparse.Namespace, home: Home) -> int:
+    """The metrics as the textfile and the Pushgateway get them, for cron and scrapers."""
+    from restic_monitor.automation import metrics
+    from restic_monitor.cli.status import _ask
+    from restic_monitor.status.model import Status
+
+    profile = chosen_profile(args, home)
+    answer = _ask(home, profile)
+    if answer is not None:
+        status = Status.from_json(answer)
+    else:
+        from restic_monitor.status.files import status_from_files
+
+        status = status_from_files(home, only=profile)
+    history = History(home.history_db)
+    sys.stdout.write(metrics.render(metrics.gather(status, history)))
+    return EXIT_OK

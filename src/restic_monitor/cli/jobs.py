@@ -28,6 +28,8 @@ from restic_monitor.paths import Home
 from restic_monitor.status.model import RunInfo, from_json
 from restic_monitor.status.text import describe_run, exit_code_for
 
+#: How long the command waits for the metrics of its job to be written and pushed.
+TIMEOUT_AFTER_JOB = 5.0
 #: Which exit code wins when several profiles were backed up (the worst first).
 _SEVERITY = [EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INCOMPLETE, EXIT_OK]
 
@@ -155,6 +157,10 @@ def _in_process(
             )
         )
         engine.start()
+        from restic_monitor.automation.publisher import MetricsPublisher
+
+        metrics = MetricsPublisher(engine)  # after the job too, as a running instance would
+        metrics.start()
         # Other commands (status, stop, pause) reach this backup like a running instance.
         from restic_monitor.control import ControlServer
 
@@ -207,6 +213,7 @@ def _in_process(
             line.done()
             server.close()
             engine.shutdown(engine.kill_after + 25)
+            metrics.close(TIMEOUT_AFTER_JOB)
         return report(runs, kind)
     finally:
         lock.release()

@@ -36,7 +36,8 @@ def _command(spec: str) -> CommandFunc:
 COMMANDS = (
     "run", "status", "backup", "stop", "pause", "resume", "reload", "check", "forget",
     "prune", "snapshots", "ls", "find", "versions", "missing", "restore", "mount", "unmount",
-    "init", "install", "uninstall", "secret", "shell", "restic", "history", "idle", "demo",
+    "init", "install", "uninstall", "secret", "shell", "restic", "history", "metrics", "idle",
+    "demo",
 )  # fmt: skip
 
 
@@ -259,6 +260,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--kind", choices=JOB_KINDS, help="only jobs of this kind")
         _profile_option(p, "only this profile's runs")
         p.set_defaults(func="commands:cmd_history")
+
+    if wanted("metrics"):
+        p = add("metrics", help="print the metrics (Prometheus text format)")
+        _profile_option(p, "only this profile (default: all)")
+        p.set_defaults(func="commands:cmd_metrics")
 
     if wanted("idle"):
         p = add("idle", help="print the current idle time and its source")

@@ -13,7 +13,9 @@ from typing import Any
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
-    kind: str  # "string" | "string-list" | "seconds" | "bool" | "options" | "profile" | "count"
+    #: "string" | "string-list" | "seconds" | "bool" | "options" | "profile" | "count" |
+    #: "path" (a file's path, "" for none) | "url" (http:// or https://, "" for none)
+    kind: str
     default: Any
     meaning: str
     positive: bool = False  # for seconds: 0 is not allowed
@@ -184,6 +186,21 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "bool",
         False,
         "Also show a notification when a backup succeeds (failures and warnings always notify).",
+    ),
+    SettingSpec(
+        "metrics_textfile",
+        "path",
+        "",
+        "A file the metrics are written to after every job (Prometheus text format, for "
+        "node_exporter's textfile collector), such as "
+        '"/var/lib/node_exporter/textfile/restic_monitor.prom". Empty: none.',
+    ),
+    SettingSpec(
+        "pushgateway_url",
+        "url",
+        "",
+        "A Prometheus Pushgateway the metrics are pushed to after every job (job restic_monitor, "
+        'grouped by host and profile), such as "http://pushgateway:9091". Empty: none.',
     ),
     SettingSpec(
         "keep_run_logs",

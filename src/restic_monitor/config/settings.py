@@ -52,6 +52,8 @@ class Settings:
     copy_to_profile: str = ""
     copy_every_seconds: float = 0
     keep_run_logs: int = 30
+    metrics_textfile: str = ""
+    pushgateway_url: str = ""
 
     def resolve_restic(self) -> str | None:
         """The restic executable's full path, or None when it cannot be found."""
@@ -102,6 +104,16 @@ def _check(spec: SettingSpec, value: Any) -> str | None:
             return (
                 f"expected every item to be a string; item {bad[0]} is {describe(value[bad[0]])}."
             )
+        return None
+    if spec.kind == "path":
+        if not isinstance(value, str):
+            return f'expected a file\'s path (a string; "" for none), got {describe(value)}.'
+        return None
+    if spec.kind == "url":
+        if not isinstance(value, str):
+            return f'expected a URL (a string; "" for none), got {describe(value)}.'
+        if value and not value.startswith(("http://", "https://")):
+            return f"expected a URL starting with http:// or https://, got {value!r}."
         return None
     if spec.kind == "count":
         if isinstance(value, bool) or not isinstance(value, int):

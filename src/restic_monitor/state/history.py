@@ -20,6 +20,10 @@ from typing import Any
 
 from restic_monitor.isotime import to_iso
 from restic_monitor.paths import DEFAULT_PROFILE
+from restic_monitor.state.streaks import consecutive_failures, last_finished
+
+__all__ = ["BACKUP", "History", "HistoryUnavailable", "RunRecord", "consecutive_failures",
+           "last_finished"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -357,6 +361,24 @@ class History:
             return []
         return result
 
+    def totals(self, profile: str) -> dict[tuple[str, str], int]:
+        """How many runs of each kind ended with each outcome, for one profile (metrics)."""
+
+        def op() -> dict[tuple[str, str], int]:
+            with self._connect() as conn:
+                rows = conn.execute(
+                    "SELECT kind, outcome, count(*) FROM runs WHERE profile = ? "
+                    "AND outcome IS NOT NULL GROUP BY kind, outcome",
+                    (profile,),
+                ).fetchall()
+            return {(str(k), str(o)): int(n) for k, o, n in rows}
+
+        try:
+            result: dict[tuple[str, str], int] = self._guard(op)
+        except HistoryUnavailable:
+            return {}
+        return result
+
     def unfinished(self) -> list[RunRecord]:
         """Jobs that started and never ended (the monitor died), any kind and profile."""
         return [r for r in self.recent(50) if r.ended is None]
@@ -381,25 +403,3 @@ def _json_list(text: Any) -> list[str] | None:
     if not isinstance(value, list):
         return None
     return [str(v) for v in value]
-
-
-def last_finished(records: list[RunRecord]) -> RunRecord | None:
-    """The newest run that has ended (newest first input); the one in progress is not it."""
-    return next((r for r in records if r.ended is not None), None)
-
-
-def consecutive_failures(records: list[RunRecord]) -> int:
-    """Automatic failures since the last success or manual run (newest first input).
-
-    The records are those of one profile and one kind of job.
-    """
-    count = 0
-    for record in records:
-        if record.ended is None:
-            continue
-        if record.counted_success or record.trigger == "manual":
-            break
-        if record.outcome in ("failed", "error", "incomplete"):
-            count += 1
-        # interrupted runs neither count nor reset
-    return count
