@@ -27,6 +27,13 @@ from restic_monitor.state.history import RunRecord
 from .conftest import DaemonProcess, Repo, cli, require_tool, start_daemon, wait_until, write_config
 
 
+def get(url: str, timeout: float = 5) -> bytes:
+    """GET from the local test server (http only)."""
+    with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310
+        data: bytes = answer.read()
+        return data
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -47,8 +54,8 @@ def pushgateway(tmp_path: Path) -> Iterator[str]:
 
     def up() -> bool:
         try:
-            with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as r:
-                return bool(r.status == 200)
+            get(f"{url}/-/ready", timeout=1)
+            return True
         except OSError:
             return False
 
@@ -63,7 +70,9 @@ def pushgateway(tmp_path: Path) -> Iterator[str]:
 def promtool_check(path: Path) -> subprocess.CompletedProcess[str]:
     exe = require_tool("promtool")
     with path.open("rb") as fh:
-        return subprocess.run([exe, "check", "metrics"], stdin=fh, capture_output=True, text=True)
+        return subprocess.run(
+            [exe, "check", "metrics"], stdin=fh, capture_output=True, text=True, check=False
+        )
 
 
 def test_after_a_backup_the_textfile_passes_promtool_and_the_pushgateway_has_the_group(
@@ -90,12 +99,10 @@ def test_after_a_backup_the_textfile_passes_promtool_and_the_pushgateway_has_the
     assert abs(float(success.split()[-1]) - time.time()) < 120
     assert not [p for p in textfile.parent.iterdir() if p.name != textfile.name]  # no leftovers
 
-    with urllib.request.urlopen(f"{pushgateway}/api/v1/metrics", timeout=5) as r:
-        groups = json.load(r)["data"]
+    groups = json.loads(get(f"{pushgateway}/api/v1/metrics"))["data"]
     labels = [g["labels"] for g in groups]
     assert {"job": "restic_monitor", "host": host, "profile": "default"} in labels
-    with urllib.request.urlopen(f"{pushgateway}/metrics", timeout=5) as r:
-        scraped = r.read().decode()
+    scraped = get(f"{pushgateway}/metrics").decode()
     assert "restic_monitor_last_backup_files_new" in scraped
     assert 'job="restic_monitor"' in scraped
 
@@ -136,8 +143,12 @@ def test_a_hanging_pushgateway_never_holds_a_backup_up_and_a_refusing_one_is_sai
     home: Home, repo: Repo, sample: Path, tmp_path: Path, daemons: list[DaemonProcess]
 ) -> None:
     hole = Blackhole()
-    settings = {"restic_exe": repo.exe, "args": ["backup", str(sample)],
-                "min_idle_seconds": 3600, "pushgateway_url": f"http://127.0.0.1:{hole.port}"}  # fmt: skip
+    settings = {
+        "restic_exe": repo.exe,
+        "args": ["backup", str(sample)],
+        "min_idle_seconds": 3600,
+        "pushgateway_url": f"http://127.0.0.1:{hole.port}",
+    }
     write_config(home, settings, repo.env)
     daemon = start_daemon(home, tmp_path / "idle")
     daemons.append(daemon)
