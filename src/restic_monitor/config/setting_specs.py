@@ -14,7 +14,8 @@ from typing import Any
 class SettingSpec:
     name: str
     #: "string" | "string-list" | "seconds" | "bool" | "options" | "profile" | "count" |
-    #: "path" (a file's path, "" for none) | "url" (http:// or https://, "" for none)
+    #: "path" (a file's path, "" for none) | "url" (http:// or https://, "" for none) |
+    #: "command" (an argv list, [] for none) | "choice" (one of ``choices``)
     kind: str
     default: Any
     meaning: str
@@ -22,6 +23,8 @@ class SettingSpec:
     required: bool = False
     #: For "options": the restic command they are given to.
     command: str = ""
+    #: For "choice": the values allowed.
+    choices: tuple[str, ...] = ()
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -186,6 +189,42 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "bool",
         False,
         "Also show a notification when a backup succeeds (failures and warnings always notify).",
+    ),
+    SettingSpec(
+        "before_backup_command",
+        "command",
+        [],
+        'A command run before each backup, as a list: ["/usr/local/bin/dump-db", "--all"] (no '
+        'shell unless you write ["sh", "-c", "..."]). Empty: none.',
+    ),
+    SettingSpec(
+        "after_backup_command",
+        "command",
+        [],
+        "A command run after each backup, whatever its outcome (also after one a failing "
+        "before_backup_command skipped).",
+    ),
+    SettingSpec("on_success_command", "command", [], "A command run after a successful backup."),
+    SettingSpec(
+        "on_failure_command",
+        "command",
+        [],
+        "A command run after a backup that failed or was incomplete (not after one you stopped).",
+    ),
+    SettingSpec(
+        "hook_timeout_seconds",
+        "seconds",
+        300,
+        "How long a hook may run; then it is stopped, with everything it started.",
+        positive=True,
+    ),
+    SettingSpec(
+        "before_backup_failure",
+        "choice",
+        "skip",
+        'What a failing before_backup_command means: "skip" (the backup does not run; said in '
+        'the status and a notification) or "continue" (it runs anyway).',
+        choices=("skip", "continue"),
     ),
     SettingSpec(
         "metrics_textfile",

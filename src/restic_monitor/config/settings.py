@@ -52,6 +52,12 @@ class Settings:
     copy_to_profile: str = ""
     copy_every_seconds: float = 0
     keep_run_logs: int = 30
+    before_backup_command: tuple[str, ...] = ()
+    after_backup_command: tuple[str, ...] = ()
+    on_success_command: tuple[str, ...] = ()
+    on_failure_command: tuple[str, ...] = ()
+    hook_timeout_seconds: float = 300
+    before_backup_failure: str = "skip"
     metrics_textfile: str = ""
     pushgateway_url: str = ""
 
@@ -104,6 +110,20 @@ def _check(spec: SettingSpec, value: Any) -> str | None:
             return (
                 f"expected every item to be a string; item {bad[0]} is {describe(value[bad[0]])}."
             )
+        return None
+    if spec.kind == "command":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return (
+                'expected a command as a list of strings, such as ["/usr/local/bin/dump-db", '
+                f'"--all"] ([] for none), got {describe(value)}.'
+            )
+        if value and not value[0].strip():
+            return "expected the program to run as the first item, got an empty string."
+        return None
+    if spec.kind == "choice":
+        if value not in spec.choices:
+            allowed = " or ".join(f'"{c}"' for c in spec.choices)
+            return f"expected {allowed}, got {describe(value)}."
         return None
     if spec.kind == "path":
         if not isinstance(value, str):
@@ -175,7 +195,7 @@ def parse_settings(data: Mapping[str, Any], path: Path, problems: list[Problem])
             problems.append(Problem(path, spec.name, message))
             continue
         value = data[spec.name]
-        if spec.kind in ("string-list", "options"):
+        if spec.kind in ("string-list", "options", "command"):
             value = tuple(value)
         elif spec.kind == "seconds":
             value = float(value)

@@ -90,6 +90,15 @@ class ThreadRunner:
             timer.daemon = True
             timer.start()
         awake = inhibit_sleep("A backup is running") if plan.prevent_sleep else None
+        if plan.hooks is not None:
+            skipped = plan.hooks.run_before()
+            if skipped is not None:
+                now = self._clock()
+                result = RunResult(exit_code=None, started=now, ended=now, duration=0.0)
+                result.skipped = skipped
+                result.tail.append(skipped)
+                plan.hooks.run_after(result)
+                return result
         ended = threading.Event()
         if plan.probe is not None:
             threading.Thread(
@@ -103,7 +112,10 @@ class ThreadRunner:
                 timer.cancel()
             if awake is not None:
                 awake.release()
-        return finished(plan, result)
+        result = finished(plan, result)
+        if plan.hooks is not None:
+            plan.hooks.run_after(result)
+        return result
 
 
 def finished(plan: RunPlan, result: RunResult) -> RunResult:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from restic_monitor.automation.hooks import BackupHooks
 from restic_monitor.config.settings import Settings
 from restic_monitor.jobs.base import (
     LOCKS_CLEAN,
@@ -29,7 +30,7 @@ from restic_monitor.jobs.base import (
 )
 from restic_monitor.notify import Notice
 from restic_monitor.paths import ProfileFiles
-from restic_monitor.restic.command import speaks_json
+from restic_monitor.restic.command import Restic, speaks_json
 from restic_monitor.restic.outcomes import (
     Classification,
     Outcome,
@@ -84,6 +85,35 @@ class BackupKind:
             prevent_sleep=settings.prevent_sleep,
             restic_version=context.restic_version(restic.exe),
             collect=(MISSING_SOURCE,),
+            hooks=self._hooks(context, restic),
+        )
+
+    def _hooks(self, context: JobContext, restic: Restic) -> BackupHooks | None:
+        settings = context.config.settings
+        if not (settings.before_backup_command or settings.after_backup_command
+                or settings.on_success_command or settings.on_failure_command):  # fmt: skip
+            return None
+
+        def outcome(result: RunResult) -> tuple[str, str, str | None]:
+            verdict = self.judge(result, settings)
+            word = "success" if verdict.counted_success else verdict.outcome.value
+            word = "failed" if word == "error" else word
+            message = "" if verdict.counted_success else verdict.message
+            return word, message, verdict.fields.get("snapshot_id")
+
+        return BackupHooks(
+            profile=context.profile.name,
+            kind=self.name,
+            before=settings.before_backup_command,
+            after=settings.after_backup_command,
+            on_success=settings.on_success_command,
+            on_failure=settings.on_failure_command,
+            timeout=settings.hook_timeout_seconds,
+            skip_on_failure=settings.before_backup_failure == "skip",
+            log_path=context.profile.last_log,
+            restic_names=tuple(context.config.env),
+            redactor=restic.redactor,
+            judge=outcome,
         )
 
     def judge(self, result: RunResult, settings: Settings) -> Verdict:
@@ -138,6 +168,8 @@ class BackupKind:
             return Notice("success", "Backup completed", f"{verdict.message}\n{made}")
         if verdict.outcome is Outcome.INTERRUPTED:
             return None  # the user stopped it, or the monitor is quitting
+        if verdict.reason == "before_hook_failed":
+            return Notice("failure", "Backup skipped", verdict.message)
         # restic's last lines, less the one the reason already quotes.
         last_lines = "\n".join(line for line in result.tail[-5:] if line != verdict.message)
         body = verdict.message + (f"\n{last_lines}" if last_lines else "")

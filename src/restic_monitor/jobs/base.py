@@ -22,6 +22,7 @@ from restic_monitor.restic.command import Restic, ResticCommand, ResticUnavailab
 from restic_monitor.restic.outcomes import Outcome
 
 if TYPE_CHECKING:
+    from restic_monitor.automation.hooks import BackupHooks
     from restic_monitor.restic.output import Progress
     from restic_monitor.restic.runner import RunResult
 
@@ -68,6 +69,8 @@ class RunPlan:
     finish: Callable[[RunResult], dict[str, Any]] | None = None
     #: Progress where restic prints none (restic 0.14's restore), asked every few seconds.
     probe: Callable[[], Progress | None] | None = None
+    #: The user's commands around the run (a backup's hooks), run in the run's thread.
+    hooks: BackupHooks | None = None
 
 
 #: What a finished job leaves for the repository's locks.
@@ -143,4 +146,7 @@ def failed_to_start(result: RunResult) -> Verdict | None:
         return Verdict(Outcome.ERROR, "internal_error", message)
     if result.start_error:
         return Verdict(Outcome.ERROR, "cannot_start", result.start_error)
+    if result.skipped:
+        message = f"The backup did not run: {result.skipped}."
+        return Verdict(Outcome.FAILED, "before_hook_failed", message)
     return None

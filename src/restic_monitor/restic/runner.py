@@ -75,6 +75,8 @@ class RunResult:
     collected: list[str] = field(default_factory=list)
     #: What the kind's work after restic reported (``RunPlan.finish``).
     finished: dict[str, Any] = field(default_factory=dict)
+    #: Why restic was not started at all (a failing before_backup_command), or None.
+    skipped: str | None = None
 
     @property
     def started_restic(self) -> bool:
