@@ -180,12 +180,16 @@ class Daemon:
         from restic_monitor.automation.publisher import MetricsPublisher
 
         self.metrics = MetricsPublisher(self.engine)
+        from restic_monitor.automation.pings import Pings
+
+        self.pings = Pings(self.engine)
 
     def start(self) -> None:
         self.engine.start()
         self.server.start()
         self.resume_watcher.start()
         self.metrics.start()
+        self.pings.start()
 
     def close(self) -> None:
         self.resume_watcher.stop()
@@ -196,6 +200,7 @@ class Daemon:
         # A failure shown on the desktop would outlive the app that could explain it.
         withdraw_all(self.notifier)
         self.metrics.close()
+        self.pings.close()
         self.lock.release()
 
 

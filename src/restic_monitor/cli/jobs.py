@@ -157,10 +157,13 @@ def _in_process(
             )
         )
         engine.start()
+        from restic_monitor.automation.pings import Pings
         from restic_monitor.automation.publisher import MetricsPublisher
 
         metrics = MetricsPublisher(engine)  # after the job too, as a running instance would
         metrics.start()
+        pings = Pings(engine)
+        pings.start()
         # Other commands (status, stop, pause) reach this backup like a running instance.
         from restic_monitor.control import ControlServer
 
@@ -214,6 +217,7 @@ def _in_process(
             server.close()
             engine.shutdown(engine.kill_after + 25)
             metrics.close(TIMEOUT_AFTER_JOB)
+            pings.close(TIMEOUT_AFTER_JOB)
         return report(runs, kind)
     finally:
         lock.release()

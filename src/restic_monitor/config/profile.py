@@ -46,10 +46,16 @@ def load_config(home: ProfileFiles, *, keyring: bool = True) -> Config:
     settings = load_settings(home, problems)
     env = load_env(home, problems, keyring=keyring)
     if env is not None:
-        # The application log's filter masks these from now on, whatever logs them.
+        # The application log's filter masks these from now on, whatever logs them,
+        # and the URLs of settings.json that are keys (a health check's, ntfy's topic).
         from restic_monitor.logfilter import SECRETS
 
-        SECRETS.update(env.secrets(), profile=home.name)
+        urls = (
+            ()
+            if settings is None
+            else (settings.healthcheck_url, settings.notify_webhook_url, settings.ntfy_url)
+        )
+        SECRETS.update([*env.secrets(), *(u for u in urls if u)], profile=home.name)
     if problems or settings is None or env is None:
         raise ConfigError(problems)
     return Config(settings=settings, env=env)

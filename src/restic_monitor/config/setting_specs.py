@@ -227,6 +227,28 @@ SETTINGS: tuple[SettingSpec, ...] = (
         choices=("skip", "continue"),
     ),
     SettingSpec(
+        "healthcheck_url",
+        "url",
+        "",
+        "A health check to ping (healthchecks.io or a compatible server): /start when a backup "
+        "starts, the URL itself on success, /fail on failure, with the end of the log. A secret "
+        "(masked everywhere); env.json's RESTIC_MONITOR_HEALTHCHECK_URL wins. Empty: none.",
+    ),
+    SettingSpec(
+        "notify_webhook_url",
+        "url",
+        "",
+        "Every notification is also POSTed here as JSON (title, message, level, profile, time, "
+        "host). A secret, like RESTIC_MONITOR_WEBHOOK_URL in env.json. Empty: none.",
+    ),
+    SettingSpec(
+        "ntfy_url",
+        "url",
+        "",
+        'Every notification is also sent to this ntfy topic, such as "https://ntfy.sh/my-topic". '
+        "A secret, like RESTIC_MONITOR_NTFY_URL in env.json. Empty: none.",
+    ),
+    SettingSpec(
         "metrics_textfile",
         "path",
         "",

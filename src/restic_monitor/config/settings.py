@@ -58,6 +58,9 @@ class Settings:
     on_failure_command: tuple[str, ...] = ()
     hook_timeout_seconds: float = 300
     before_backup_failure: str = "skip"
+    healthcheck_url: str = ""
+    notify_webhook_url: str = ""
+    ntfy_url: str = ""
     metrics_textfile: str = ""
     pushgateway_url: str = ""
 

@@ -181,8 +181,10 @@ class Restic:
         self, exe: str, env: Mapping[str, str] | None = None, *, also_mask: Iterable[str] = ()
     ) -> None:
         self.exe = exe
-        self.variables: dict[str, str] = dict(env or {})
-        self.redactor = Redactor([*secrets_of(self.variables), *secret_values(also_mask)])
+        given = dict(env or {})
+        # env.json's RESTIC_MONITOR_* values (a health check's URL) are ours, not restic's.
+        self.variables = {k: v for k, v in given.items() if not k.startswith("RESTIC_MONITOR_")}
+        self.redactor = Redactor([*secrets_of(given), *secret_values(also_mask)])
 
     def __repr__(self) -> str:
         return f"Restic({self.exe!r}, names={sorted(self.variables)})"
