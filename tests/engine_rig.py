@@ -118,6 +118,7 @@ class Rig:
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.automatic = automatic
         self.on_battery = False
+        self.metered: bool | None = False
         self._engine: Scheduler | None = None
 
     def profile(self, name: str = "default", **settings: Any) -> None:
@@ -136,6 +137,7 @@ class Rig:
                 clock=self.clock,
                 monotonic=self.clock.mono,
                 power=lambda: self.on_battery,
+                network=lambda: self.metered,
                 emit=lambda event, **data: self.events.append((event, data)),
                 restic_version=lambda exe: "0.14.0",
             )

@@ -110,6 +110,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Do not start automatic backups while the computer runs on battery.",
     ),
     SettingSpec(
+        "skip_on_metered",
+        "bool",
+        False,
+        "Do not start automatic backups (nor maintenance) while the network connection is "
+        "metered (a phone's hotspot, a capped plan; NetworkManager on Linux, the connection's "
+        "cost on Windows). Unknown counts as not metered; manual backups still run.",
+    ),
+    SettingSpec(
         "backup_anyway_after_seconds",
         "seconds",
         0,

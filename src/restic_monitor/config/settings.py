@@ -40,6 +40,7 @@ class Settings:
     stall_seconds: float = 300
     prevent_sleep: bool = True
     skip_on_battery: bool = False
+    skip_on_metered: bool = False
     backup_anyway_after_seconds: float = 0
     notify_success: bool = False
     forget_args: tuple[str, ...] = ()

@@ -216,6 +216,7 @@ class ProfileRuntime:
         idle_reports_activity: bool,
         on_battery: bool,
         needs_elevation: bool,
+        metered: bool = False,
     ) -> Facts:
         records = self.records
         latest = records[0] if records else None
@@ -239,5 +240,6 @@ class ProfileRuntime:
             idle_reports_activity=idle_reports_activity,
             on_battery=on_battery,
             needs_elevation=needs_elevation,
+            metered=metered,
         )
         return self.anchor.facts(facts)

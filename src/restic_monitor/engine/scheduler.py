@@ -34,6 +34,7 @@ from restic_monitor.jobs.backup import IDLE, MANUAL, OVERDUE
 from restic_monitor.jobs.kinds import KINDS
 from restic_monitor.notify import Notice, Notifier
 from restic_monitor.paths import DEFAULT_PROFILE, Home
+from restic_monitor.platform import network as platform_network
 from restic_monitor.platform import power as platform_power
 from restic_monitor.platform.idle import IdleSource
 from restic_monitor.policy.backup import decide
@@ -64,6 +65,7 @@ class Scheduler:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         power: Callable[[], bool | None] = platform_power.on_battery,
+        network: Callable[[], bool | None] = platform_network.metered,
         emit: Emit | None = None,
         wake: Callable[[], None] | None = None,
         restic_version: Callable[[str], str | None] = restic_version,
@@ -83,7 +85,7 @@ class Scheduler:
         self.shutting_down = False
         #: Jobs that ended, with their result: filled from runner threads, emptied by step().
         self.ended: collections.deque[tuple[Job, RunResult]] = collections.deque()
-        self.senses = Senses(idle_source, power)
+        self.senses = Senses(idle_source, power, network, monotonic)
         self._versions: dict[str, str | None] = {}
         self._probe_version = restic_version
         self.recorder = Recorder(self)
@@ -177,6 +179,7 @@ class Scheduler:
             and settings.skip_on_battery
             and self.senses.on_battery(),
             needs_elevation=settings is not None and platform_power.needs_elevation(settings.args),
+            metered=settings is not None and settings.skip_on_metered and self.senses.metered(),
         )
         decision = decide(settings or FALLBACK_SETTINGS, free)
         if queued is not None and queued.trigger in (IDLE, OVERDUE):

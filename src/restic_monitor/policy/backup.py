@@ -45,6 +45,7 @@ class Reason(str, enum.Enum):
     WAITING_FOR_ACTIVITY = "waiting_for_activity"
     HELD_AFTER_STOP = "held_after_stop"
     ON_BATTERY = "on_battery"
+    METERED = "metered"
     NEEDS_ELEVATION = "needs_elevation"
 
     def describe(self) -> str:
@@ -66,6 +67,7 @@ _DESCRIPTIONS = {
     Reason.HELD_AFTER_STOP: "the last backup was stopped; automatic backups wait an hour "
     "(this idle source cannot tell when you come back)",
     Reason.ON_BATTERY: "on battery power (skip_on_battery is true)",
+    Reason.METERED: "on a metered network connection (skip_on_metered is true)",
     Reason.NEEDS_ELEVATION: "--use-fs-snapshot needs administrator rights: start "
     "restic-monitor elevated (`restic-monitor install` sets that up) or remove the option",
 }
@@ -96,6 +98,8 @@ class Facts:
     idle_reports_activity: bool = True
     #: On battery while skip_on_battery is set.
     on_battery: bool = False
+    #: On a metered connection while skip_on_metered is set.
+    metered: bool = False
     #: The backup command cannot work in this process (--use-fs-snapshot, not elevated).
     needs_elevation: bool = False
 
@@ -186,6 +190,8 @@ def decide(settings: Settings, facts: Facts, *, hold_probe: float | None = None)
         blockers.append((facts.paused_until, Reason.PAUSED))
     elif facts.on_battery:
         return result(False, Reason.ON_BATTERY, now + POWER_RECHECK, None)
+    elif facts.metered:
+        return result(False, Reason.METERED, now + POWER_RECHECK, None)
     spacing = earliest_by_spacing(settings, facts)
     if spacing is not None and spacing > now:
         blockers.append((spacing, Reason.BACKOFF if facts.failures > 0 else Reason.TOO_SOON))

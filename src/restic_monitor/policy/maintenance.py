@@ -107,7 +107,7 @@ def decide_maintenance(kind: str, settings: Settings, facts: Facts, last: KindFa
         return Due(False, due, due)
     if facts.paused_until is not None and facts.paused_until > now:
         return Due(False, due, facts.paused_until)
-    if facts.on_battery:
+    if facts.on_battery or facts.metered:
         return Due(False, due, now + POWER_RECHECK)
     if facts.hold:
         return Due(False, due, now + max(settings.min_idle_seconds, HOLD_MIN_PROBE))
