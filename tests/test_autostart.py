@@ -211,3 +211,38 @@ def test_the_command_bakes_in_only_a_non_default_home(tmp_path: Path) -> None:
     ]
     argv = command_for(["/usr/bin/restic-monitor"], tmp_path, True)
     assert argv[-4:] == ["--home", str(tmp_path), "run", "--headless"]
+
+
+@linux_only
+def test_install_service_system_plans_a_boot_time_system_unit_that_systemd_accepts(
+    home: Home, config_home: Path, tmp_path: Path
+) -> None:
+    planned = _cli(home, config_home, "install", "--service", "--system", "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    out = planned.stdout
+    assert "write /etc/systemd/system/restic-monitor.service:" in out
+    assert f"--home {home.root} run --headless" in out
+    assert "WantedBy=multi-user.target" in out and "User=" in out
+    assert "run systemctl enable --now restic-monitor.service" in out
+    assert not Path("/etc/systemd/system/restic-monitor.service").exists() or (
+        "restic-monitor install" in Path("/etc/systemd/system/restic-monitor.service").read_text()
+    ), "a dry run writes nothing"
+    unit = tmp_path / "restic-monitor.service"
+    body = out.split("write /etc/systemd/system/restic-monitor.service:\n", 1)[1]
+    lines = []
+    for line in body.splitlines():
+        if not line.startswith("    ") and line.strip():
+            break
+        lines.append(line[4:])
+    unit.write_text("\n".join(lines) + "\n")
+    verify = subprocess.run(
+        [_validator("systemd-analyze"), "verify", str(unit)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stderr
+
+    user = _cli(home, config_home, "install", "--service", "--dry-run")
+    assert "systemd/user/restic-monitor.service" in user.stdout
+    assert "systemctl --user enable --now" in user.stdout
+    alone = _cli(home, config_home, "install", "--system", "--dry-run")
+    assert alone.returncode == 2 and "--system goes with --service" in alone.stderr

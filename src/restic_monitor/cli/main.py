@@ -223,6 +223,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument(
             "--headless", action="store_true", help="as a background service without a tray (Linux)"
         )
+        p.add_argument(
+            "--service", action="store_true", help="the same: a systemd user service (Linux)"
+        )
+        p.add_argument(
+            "--system",
+            action="store_true",
+            help="with --service: a system service, started at boot as you (servers; root)",
+        )
         p.add_argument("--dry-run", action="store_true", help="print what would be written and run")
         p.add_argument(
             "--use-this-environment",

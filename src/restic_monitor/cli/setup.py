@@ -161,9 +161,16 @@ def cmd_install(args: argparse.Namespace, home: Home) -> int:
         )
     except LauncherError as exc:
         raise CliError(f"install refused: {exc}") from None
-    plan = autostart.install_plan(
-        home.root, _home_argument(home), home.logs, args.headless, program
-    )
+    service = args.headless or args.service
+    user = _installing_user() if args.system else None
+    if args.system and not args.service:
+        raise CliError("--system goes with --service: install --service --system", EXIT_USAGE)
+    try:
+        plan = autostart.install_plan(
+            home.root, _home_argument(home), home.logs, service, program, user
+        )
+    except autostart.AutostartError as exc:
+        raise CliError(f"install refused: {exc}", EXIT_USAGE) from None
     if note:
         plan.notes.append(note)
     if args.dry_run:
@@ -185,6 +192,13 @@ def cmd_install(args: argparse.Namespace, home: Home) -> int:
         return EXIT_FAILED
     print("restic-monitor will start at login.")
     return EXIT_OK
+
+
+def _installing_user() -> str:
+    """Whom a system service runs as: the user behind sudo, or the one running this."""
+    import getpass
+
+    return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
 def cmd_uninstall(args: argparse.Namespace, home: Home) -> int:

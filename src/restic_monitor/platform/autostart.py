@@ -3,7 +3,9 @@
 One implementation per OS behind the same small interface:
 
 - Linux (desktop): an XDG autostart entry, ``~/.config/autostart/restic-monitor.desktop``.
-- Linux (``--headless``): a systemd user service, enabled with ``systemctl --user``.
+- Linux (``--headless`` or ``--service``): a systemd user service, enabled with
+  ``systemctl --user``; with ``--system``, a system service (``/etc/systemd/system``,
+  run as the installing user, started at boot, for servers; needs root).
 - macOS: a LaunchAgent, ``~/Library/LaunchAgents/restic-monitor.plist``.
 - Windows: a Scheduled Task "restic-monitor" at logon of the current user, run only
   while the user is logged on, with highest privileges (``--use-fs-snapshot``
@@ -117,15 +119,21 @@ def systemd_quote(arg: str) -> str:
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
 
 
-def systemd_unit(argv: Sequence[str]) -> str:
+def systemd_unit(argv: Sequence[str], user: str | None = None) -> str:
+    """A user service, or (``user``) a system service run as that user from boot."""
+    after = "After=network-online.target\nWants=network-online.target\n" if user else ""
+    run_as = f"User={systemd_quote(user)}\n" if user else ""
+    target = "multi-user.target" if user else "default.target"
     return (
         f"# {MARKER}\n"
         "[Unit]\n"
         "Description=restic-monitor: back up with restic when idle\n"
         "Documentation=https://restic.net\n"
+        f"{after}"
         "\n"
         "[Service]\n"
         "Type=simple\n"
+        f"{run_as}"
         f"ExecStart={' '.join(systemd_quote(a) for a in argv)}\n"
         "ExecReload=/bin/kill -HUP $MAINPID\n"
         "Restart=on-failure\n"
@@ -134,7 +142,7 @@ def systemd_unit(argv: Sequence[str]) -> str:
         "TimeoutStopSec=60\n"
         "\n"
         "[Install]\n"
-        "WantedBy=default.target\n"
+        f"WantedBy={target}\n"
     )
 
 
@@ -180,9 +188,31 @@ def linux_install_plan(home: Path | None, headless: bool, launcher: Sequence[str
     return plan
 
 
+#: Where a system service goes (``install --service --system``).
+SYSTEM_UNITS = Path("/etc/systemd/system")
+
+
+def linux_system_plan(home: Path, launcher: Sequence[str], user: str) -> Plan:
+    """A system service for a server: started at boot, run as ``user``, its home named."""
+    unit = SYSTEM_UNITS / SERVICE_NAME
+    plan = Plan(files={unit: systemd_unit(command_for(launcher, home, True), user).encode()})
+    plan.commands += [
+        ["systemctl", "daemon-reload"],
+        ["systemctl", "enable", "--now", SERVICE_NAME],
+    ]
+    if sys.platform != "win32" and os.geteuid() != 0:
+        plan.notes.append("A system service needs root: run this with sudo (keep --home).")
+    plan.notes.append(f"Its log: `journalctl -u {SERVICE_NAME}` and {home}/logs.")
+    return plan
+
+
 def linux_uninstall_plan() -> Plan:
     desktop, service = linux_paths()
     plan = Plan()
+    system = SYSTEM_UNITS / SERVICE_NAME
+    if _ours(system):
+        plan.commands.append(["systemctl", "disable", "--now", SERVICE_NAME])
+        plan.remove.append(system)
     if _ours(service):
         plan.commands.append(["systemctl", "--user", "disable", "--now", SERVICE_NAME])
         plan.remove.append(service)
@@ -295,9 +325,19 @@ def _ours(path: Path) -> bool:
 
 
 def install_plan(
-    home: Path, home_arg: Path | None, logs: Path, headless: bool, launcher: Sequence[str]
+    home: Path,
+    home_arg: Path | None,
+    logs: Path,
+    headless: bool,
+    launcher: Sequence[str],
+    system_user: str | None = None,
 ) -> Plan:
-    """What to write and run; ``launcher`` is the program to start (``launcher.launcher``)."""
+    """What to write and run; ``launcher`` is the program to start (``launcher.launcher``);
+    ``system_user``: a system service run as that user (Linux)."""
+    if system_user is not None:
+        if not sys.platform.startswith("linux"):
+            raise AutostartError("--system is for Linux (a systemd system service)")
+        return linux_system_plan(home, launcher, system_user)
     if sys.platform == "win32":
         return windows_install_plan(home_arg, home, launcher)
     if sys.platform == "darwin":
