@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from restic_monitor.automation.hooks import BackupHooks
 from restic_monitor.config.settings import Settings
 from restic_monitor.jobs.base import (
     LOCKS_CLEAN,
@@ -28,6 +27,7 @@ from restic_monitor.jobs.base import (
     failed_to_start,
     restic_for,
 )
+from restic_monitor.jobs.hooks import BackupHooks
 from restic_monitor.notify import Notice
 from restic_monitor.paths import ProfileFiles
 from restic_monitor.restic.command import Restic, speaks_json

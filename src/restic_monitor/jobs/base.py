@@ -22,7 +22,7 @@ from restic_monitor.restic.command import Restic, ResticCommand, ResticUnavailab
 from restic_monitor.restic.outcomes import Outcome
 
 if TYPE_CHECKING:
-    from restic_monitor.automation.hooks import BackupHooks
+    from restic_monitor.jobs.hooks import BackupHooks
     from restic_monitor.restic.output import Progress
     from restic_monitor.restic.runner import RunResult
 
