@@ -19,13 +19,12 @@ import logging
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from restic_monitor.automation.delivery import deliver
 from restic_monitor.isotime import to_iso
 
 if TYPE_CHECKING:
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 10.0
-RETRIES = (1.0, 3.0)
 #: healthchecks.io keeps the first 100 kB of a body; the end of the log is what matters.
 BODY_BYTES = 10_000
 HEALTHCHECK_VARIABLE = "RESTIC_MONITOR_HEALTHCHECK_URL"
@@ -79,26 +76,9 @@ def log_tail(path: Path | None, limit: int = BODY_BYTES) -> bytes:
         return b""
 
 
-def send(request: Request, sleep: Callable[[float], None] = time.sleep) -> str | None:
-    """POST with retries; what went wrong at the last attempt, or None."""
-    problem = None
-    for attempt in range(len(RETRIES) + 1):
-        if attempt:
-            sleep(RETRIES[attempt - 1])
-        # Only http(s) gets here: the settings' validation refuses any other scheme.
-        http = urllib.request.Request(request.url, request.body, request.headers, method="POST")  # noqa: S310
-        try:
-            with urllib.request.urlopen(http, timeout=TIMEOUT) as answer:  # noqa: S310
-                if 200 <= answer.status < 300:
-                    return None
-                problem = f"HTTP {answer.status}"
-        except urllib.error.HTTPError as exc:
-            problem = f"HTTP {exc.code} {exc.reason}"
-            if 400 <= exc.code < 500 and exc.code != 429:
-                break
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            problem = str(getattr(exc, "reason", exc))
-    return problem
+def send(request: Request) -> str | None:
+    """POST with retries; what went wrong, or None."""
+    return deliver("POST", request.url, request.body, request.headers)
 
 
 class Pings:

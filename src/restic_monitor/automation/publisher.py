@@ -15,15 +15,12 @@ import logging
 import os
 import tempfile
 import threading
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from restic_monitor.automation import metrics
+from restic_monitor.automation.delivery import deliver
 from restic_monitor.restic.masking import mask_credentials
 
 if TYPE_CHECKING:
@@ -31,8 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 10.0
-RETRIES = (1.0, 3.0)  # the pauses before the second and third attempts
 #: The events after which the metrics change.
 EVENTS = frozenset({"finished", "cancelled", "paused", "resumed", "config"})
 JOB = "restic_monitor"
@@ -62,28 +57,9 @@ def write_textfile(path: Path, text: str) -> None:
         raise
 
 
-def push(url: str, text: str, sleep: Callable[[float], None] = time.sleep) -> str | None:
-    """PUT the metrics (replacing the group's); what went wrong at the last try, or None."""
-    problem = None
-    for attempt in range(len(RETRIES) + 1):
-        if attempt:
-            sleep(RETRIES[attempt - 1])
-        # Only http(s) gets here: the setting's validation refuses any other scheme.
-        headers = {"Content-Type": "text/plain; version=0.0.4"}
-        request = urllib.request.Request(url, text.encode(), headers, method="PUT")  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310
-                if 200 <= answer.status < 300:
-                    return None
-                problem = f"HTTP {answer.status}"
-        except urllib.error.HTTPError as exc:
-            problem = f"HTTP {exc.code} {exc.reason}"
-            if 400 <= exc.code < 500:
-                break  # it will not work better next time
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            problem = str(reason)
-    return problem
+def push(url: str, text: str) -> str | None:
+    """PUT the metrics (replacing the group's); what went wrong, or None."""
+    return deliver("PUT", url, text.encode(), {"Content-Type": "text/plain; version=0.0.4"})
 
 
 class MetricsPublisher:

@@ -1,0 +1,44 @@
+"""One HTTP request to a monitoring server, with a timeout and a few retries.
+
+Shared by the metrics' push and the pings: 10 s per attempt, two retries
+after 1 and 3 s, none after a client error (other than 429) that would only
+repeat itself. The caller says the failure once; this returns it in words.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+
+TIMEOUT = 10.0
+RETRIES = (1.0, 3.0)  # the pauses before the second and third attempts
+
+
+def deliver(
+    method: str,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    sleep: Callable[[float], None] = time.sleep,
+) -> str | None:
+    """Send the request; what went wrong at the last attempt, or None."""
+    problem = None
+    for attempt in range(len(RETRIES) + 1):
+        if attempt:
+            sleep(RETRIES[attempt - 1])
+        # Only http(s) gets here: the settings' validation refuses any other scheme.
+        request = urllib.request.Request(url, body, dict(headers), method=method)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310
+                if 200 <= answer.status < 300:
+                    return None
+                problem = f"HTTP {answer.status}"
+        except urllib.error.HTTPError as exc:
+            problem = f"HTTP {exc.code} {exc.reason}"
+            if 400 <= exc.code < 500 and exc.code != 429:
+                break  # it will not work better next time
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            problem = str(getattr(exc, "reason", exc))
+    return problem
