@@ -661,7 +661,7 @@ def test_example_settings_pass_parse_settings(tmp_path: Path) -> None:
     assert settings.restic_exe
     defaults = Settings(args=settings.args, restic_exe=settings.restic_exe)
     assert settings == defaults
-    assert set(example) == {spec.name for spec in SETTINGS}
+    assert set(example) == {"$schema", *(spec.name for spec in SETTINGS)}  # and where to check it
 
 
 def test_example_settings_uses_given_restic_exe() -> None:

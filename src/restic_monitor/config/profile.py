@@ -82,7 +82,9 @@ def example_settings(restic_exe: str | None = None) -> dict[str, Any]:
         args = ["backup", "--exclude-caches", os.path.expandvars(args[2])]
     else:
         args = ["backup", "--exclude-caches", str(Path.home() / "Documents")]
-    out: dict[str, Any] = {}
+    from restic_monitor.config.settings_schema import schema_reference
+
+    out: dict[str, Any] = {"$schema": schema_reference()}
     for spec in SETTINGS:
         if spec.name == "args":
             out["args"] = args

@@ -185,6 +185,10 @@ def parse_settings(data: Mapping[str, Any], path: Path, problems: list[Problem])
     for key in data:
         if key.startswith("_"):
             continue  # comment keys
+        if key == "$schema":  # for editors (init writes it)
+            if not isinstance(data[key], str):
+                problems.append(Problem(path, key, "expected the schema's location (a string)."))
+            continue
         if key not in SETTINGS_BY_NAME:
             problems.append(Problem(path, key, _unknown_key_message(key, known)))
     for spec in SETTINGS:
