@@ -35,9 +35,9 @@ def _command(spec: str) -> CommandFunc:
 #: Every command, in the order of the help (a test holds it equal to the parser's).
 COMMANDS = (
     "run", "status", "backup", "stop", "pause", "resume", "reload", "check", "forget",
-    "prune", "snapshots", "ls", "find", "versions", "missing", "restore", "mount", "unmount",
-    "init", "install", "uninstall", "secret", "shell", "restic", "history", "metrics", "idle",
-    "demo",
+    "prune", "setup", "snapshots", "ls", "find", "versions", "missing", "restore", "mount",
+    "unmount", "init", "install", "uninstall", "secret", "shell", "restic", "history", "metrics",
+    "idle", "demo",
 )  # fmt: skip
 
 
@@ -207,6 +207,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--no-wait", action="store_true", help="return once the job is queued")
         _profile_option(p, "this profile only (default: every profile in turn)")
         p.set_defaults(func="jobs:cmd_prune")
+
+    if wanted("setup"):
+        from restic_monitor.cli.setup_command import add_setup_parser
+
+        add_setup_parser(add)
 
     from restic_monitor.cli.restore_parser import add_restore_commands
 
