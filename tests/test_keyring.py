@@ -173,3 +173,23 @@ def test_no_secret_service_is_a_problem_not_a_crash(
         load_config(home)
 
     assert "keyring entry 'anything'" in str(caught.value)
+
+
+def test_setup_with_keyring_keeps_the_password_out_of_every_file(
+    secret_service: dict[str, str], home: Home, tmp_path: Path, restic_exe: str
+) -> None:
+    source = tmp_path / "data"
+    source.mkdir()
+    (source / "file.txt").write_text("kept safe\n")
+    where = tmp_path / "new-repo"
+    done = _cli(
+        secret_service, home, "setup", "--repository", str(where), "--password-stdin",
+        "--folder", str(source), "--init", "--keyring", "--restic-exe", restic_exe,
+        stdin=KEYRING_SECRET + "\n",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    env = json.loads(home.env_json.read_text())
+    assert env["RESTIC_PASSWORD"] == {"keyring": "restic-monitor default password"}
+    backup = _cli(secret_service, home, "backup")
+    assert backup.returncode == 0, backup.stdout + backup.stderr
+    assert files_containing(home.root, KEYRING_SECRET) == []
