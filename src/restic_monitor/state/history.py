@@ -14,12 +14,18 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from restic_monitor.isotime import to_iso
 from restic_monitor.paths import DEFAULT_PROFILE
+from restic_monitor.state.run_record import (
+    BACKUP,
+    COLUMNS,
+    JSON_COLUMNS,
+    NAMES,
+    RunRecord,
+    json_list,
+)
 from restic_monitor.state.streaks import consecutive_failures, last_finished
 
 __all__ = ["BACKUP", "History", "HistoryUnavailable", "RunRecord", "consecutive_failures",
@@ -27,95 +33,10 @@ __all__ = ["BACKUP", "History", "HistoryUnavailable", "RunRecord", "consecutive_
 
 log = logging.getLogger(__name__)
 
-BACKUP = "backup"
 #: 1: the first release (no kind, no profile); 2: jobs of several kinds and profiles;
 #: 3: what maintenance jobs found, and the backup sources a backup found missing (columns
 #: missing from a database are added whatever version it claims); 4: what a restore wrote.
 SCHEMA_VERSION = 4
-
-
-@dataclass
-class RunRecord:
-    """One job as the history keeps it: a restic run of one kind for one profile."""
-
-    id: int
-    started: float
-    ended: float | None
-    trigger: str  # idle | manual | overdue | recovery | after_failure
-    exit_code: int | None = None
-    outcome: str | None = None  # success | incomplete | failed | interrupted | error
-    reason: str | None = None  # machine-readable cause, e.g. wrong_password
-    message: str | None = None  # one human sentence
-    counted_success: bool = False
-    snapshot_id: str | None = None
-    files_new: int | None = None
-    files_changed: int | None = None
-    files_unmodified: int | None = None
-    data_added: int | None = None
-    total_bytes: int | None = None
-    duration: float | None = None
-    pid: int | None = None
-    pid_started: float | None = None
-    kind: str = BACKUP
-    profile: str = DEFAULT_PROFILE
-    snapshots_kept: int | None = None
-    snapshots_removed: int | None = None
-    bytes_freed: int | None = None
-    packs_removed: int | None = None
-    errors_found: int | None = None
-    snapshots_copied: int | None = None
-    #: The backup sources restic skipped because they do not exist (None: none).
-    missing_sources: list[str] | None = None
-    files_restored: int | None = None
-    bytes_restored: int | None = None
-    restore_target: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["started"] = to_iso(self.started)
-        out["ended"] = to_iso(self.ended) if self.ended is not None else None
-        return out
-
-
-_COLUMNS = [
-    ("started", "REAL NOT NULL"),
-    ("ended", "REAL"),
-    ("trigger", "TEXT NOT NULL"),
-    ("exit_code", "INTEGER"),
-    ("outcome", "TEXT"),
-    ("reason", "TEXT"),
-    ("message", "TEXT"),
-    ("counted_success", "INTEGER NOT NULL DEFAULT 0"),
-    ("snapshot_id", "TEXT"),
-    ("files_new", "INTEGER"),
-    ("files_changed", "INTEGER"),
-    ("files_unmodified", "INTEGER"),
-    ("data_added", "INTEGER"),
-    ("total_bytes", "INTEGER"),
-    ("duration", "REAL"),
-    ("pid", "INTEGER"),
-    ("pid_started", "REAL"),
-    # Added with profiles and job kinds (schema 2); rows of schema 1 were backups
-    # of the only profile there was, which the defaults say.
-    ("kind", f"TEXT NOT NULL DEFAULT '{BACKUP}'"),
-    ("profile", f"TEXT NOT NULL DEFAULT '{DEFAULT_PROFILE}'"),
-    # Added with maintenance jobs (schema 3): what forget, prune and check found.
-    ("snapshots_kept", "INTEGER"),
-    ("snapshots_removed", "INTEGER"),
-    ("bytes_freed", "INTEGER"),
-    ("packs_removed", "INTEGER"),
-    ("errors_found", "INTEGER"),
-    ("snapshots_copied", "INTEGER"),
-    # Added with missing-source detection: a JSON list of paths.
-    ("missing_sources", "TEXT"),
-    # Added with restores (schema 4): what a restore wrote, and where.
-    ("files_restored", "INTEGER"),
-    ("bytes_restored", "INTEGER"),
-    ("restore_target", "TEXT"),
-]
-#: Columns holding a JSON document rather than a plain value.
-_JSON_COLUMNS = frozenset({"missing_sources"})
-_NAMES = [name for name, _ in _COLUMNS]
 
 
 class HistoryUnavailable(Exception):
@@ -159,12 +80,12 @@ class History:
         self._ready = True
 
     def _create(self) -> None:
-        cols = ", ".join(f"{name} {decl}" for name, decl in _COLUMNS)
+        cols = ", ".join(f"{name} {decl}" for name, decl in COLUMNS)
         conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             present = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-            if version >= SCHEMA_VERSION and present >= set(_NAMES):
+            if version >= SCHEMA_VERSION and present >= set(NAMES):
                 return  # current: nothing to write (a read-only copy works)
             # One write transaction for creation and migration: two processes opening an
             # old database at once (the monitor and a `status`) take turns, and the
@@ -191,9 +112,9 @@ class History:
         """
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         present = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-        if version >= SCHEMA_VERSION and present >= set(_NAMES):
+        if version >= SCHEMA_VERSION and present >= set(NAMES):
             return
-        for name, decl in _COLUMNS:
+        for name, decl in COLUMNS:
             if name not in present:
                 conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {decl}")
                 log.info("history: added column %s (a database of an earlier release)", name)
@@ -250,14 +171,14 @@ class History:
         return result
 
     def update(self, run_id: int, **fields: Any) -> None:
-        unknown = set(fields) - set(_NAMES)
+        unknown = set(fields) - set(NAMES)
         if unknown:
             raise ValueError(f"unknown history fields: {sorted(unknown)}")
         if not fields:
             return
 
         values = [
-            json.dumps(v) if k in _JSON_COLUMNS and v is not None else v for k, v in fields.items()
+            json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in fields.items()
         ]
 
         def op() -> None:
@@ -306,7 +227,7 @@ class History:
         conn = sqlite3.connect(self.path, timeout=10)
         try:
             cursor = conn.execute(
-                f"SELECT id, {', '.join(_NAMES)} FROM runs {clause}"  # noqa: S608
+                f"SELECT id, {', '.join(NAMES)} FROM runs {clause}"  # noqa: S608
                 "ORDER BY id DESC LIMIT ?",
                 (*params, limit),
             )
@@ -349,7 +270,7 @@ class History:
         def op() -> list[RunRecord]:
             with self._connect() as conn:
                 rows = conn.execute(
-                    f"SELECT id, {', '.join(_NAMES)} FROM runs {clause}"  # noqa: S608
+                    f"SELECT id, {', '.join(NAMES)} FROM runs {clause}"  # noqa: S608
                     "ORDER BY id DESC LIMIT ?",
                     (*params, limit),
                 ).fetchall()
@@ -385,21 +306,8 @@ class History:
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> RunRecord:
-        data = dict(zip(["id", *_NAMES], row, strict=True))
+        data = dict(zip(["id", *NAMES], row, strict=True))
         data["counted_success"] = bool(data["counted_success"])
-        for name in _JSON_COLUMNS:
-            data[name] = _json_list(data[name])
+        for name in JSON_COLUMNS:
+            data[name] = json_list(data[name])
         return RunRecord(**data)
-
-
-def _json_list(text: Any) -> list[str] | None:
-    """A JSON list of strings from the database; None for anything else (never raises)."""
-    if not isinstance(text, str):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(value, list):
-        return None
-    return [str(v) for v in value]
