@@ -21,5 +21,14 @@ def parse_iso(text: str) -> float:
     return dt.timestamp()
 
 
+def local_minute(text: str) -> str | None:
+    """An ISO time (restic's, say) as a person reads it here: local, to the minute; None
+    when it is no time at all."""
+    try:
+        return datetime.fromtimestamp(parse_iso(text)).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return None
+
+
 def iso_or_none(epoch: float | None) -> str | None:
     return None if epoch is None else to_iso(epoch)

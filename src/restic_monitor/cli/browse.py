@@ -12,13 +12,12 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
-from restic_monitor.cli.common import CliError, load_config_or_fail, one_profile
+from restic_monitor.cli.common import CliError, profile_restic
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from restic_monitor.humanize import human_bytes
-from restic_monitor.paths import Home, ProfileFiles
+from restic_monitor.paths import Home
 from restic_monitor.restic.browse import BrowseError, Browser, Tree
 from restic_monitor.restic.snapshots import Entry, Snapshot
 from restic_monitor.restore import compare
@@ -26,34 +25,18 @@ from restic_monitor.restore.check import versions_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from restic_monitor.restic.command import Restic
-
-
-def profile_restic(args: argparse.Namespace, home: Home, what: str) -> tuple[Restic, ProfileFiles]:
-    """The restic of the profile a command acts on, and that profile's files."""
-    from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic
-
-    paths = one_profile(args, home, what)
-    config = load_config_or_fail(paths)
-    try:
-        exe = find_restic(config.settings.restic_exe)
-    except ResticUnavailable as exc:
-        raise CliError(exc.message, EXIT_USAGE) from None
-    return Restic(exe, config.env), paths
+    pass
 
 
 def browser_for(args: argparse.Namespace, home: Home, what: str) -> Browser:
-    return Browser(profile_restic(args, home, what)[0])
+    return Browser(profile_restic(args, home, what, EXIT_USAGE)[0])
 
 
 def local_time(iso: str) -> str:
-    """A restic time as a person reads it here: local, to the minute."""
-    from restic_monitor.isotime import parse_iso
+    """A restic time as a person reads it here (what it says, when it is no time)."""
+    from restic_monitor.isotime import local_minute
 
-    try:
-        return datetime.fromtimestamp(parse_iso(iso)).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso[:16]
+    return local_minute(iso) or iso[:16]
 
 
 def _print_json(data: Any) -> None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from restic_monitor.config.profile import Config
+    from restic_monitor.restic.command import Restic
 
 
 class CliError(Exception):
@@ -120,6 +121,22 @@ def load_config_or_fail(paths: ProfileFiles) -> Config:
             "the configuration is invalid:\n" + "\n".join(f"  {p}" for p in exc.problems),
             EXIT_USAGE,
         ) from None
+
+
+def profile_restic(
+    args: argparse.Namespace, home: Home, what: str, code: int = EXIT_FAILED
+) -> tuple[Restic, ProfileFiles]:
+    """The restic of the profile a command acts on (its executable and env.json), and the
+    profile's files; :class:`CliError` with ``code`` when restic cannot be run."""
+    from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic
+
+    paths = one_profile(args, home, what)
+    config = load_config_or_fail(paths)
+    try:
+        exe = find_restic(config.settings.restic_exe)
+    except ResticUnavailable as exc:
+        raise CliError(exc.message, code) from None
+    return Restic(exe, config.env), paths
 
 
 class ProgressLine:

@@ -16,8 +16,8 @@ import os
 import sys
 from pathlib import Path
 
-from restic_monitor.cli.browse import local_time, profile_restic
-from restic_monitor.cli.common import CliError, instance
+from restic_monitor.cli.browse import local_time
+from restic_monitor.cli.common import CliError, instance, profile_restic
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import Home
 from restic_monitor.restic.browse import BrowseError, Browser
@@ -29,7 +29,7 @@ def cmd_restore(args: argparse.Namespace, home: Home) -> int:
     from restic_monitor.cli.jobs import _in_process, _through
     from restic_monitor.jobs.restore import RestoreRequest
 
-    restic, paths = profile_restic(args, home, "restore")
+    restic, paths = profile_restic(args, home, "restore", EXIT_USAGE)
     browser = Browser(restic)
     target = Path(os.path.abspath(os.path.expanduser(args.target)))
     try:
@@ -84,7 +84,7 @@ def cmd_mount(args: argparse.Namespace, home: Home) -> int:
     problem = fuse_problem()
     if problem is not None:
         raise CliError(problem, EXIT_USAGE)
-    restic, paths = profile_restic(args, home, "mount")
+    restic, paths = profile_restic(args, home, "mount", EXIT_USAGE)
     folder = Path(os.path.abspath(os.path.expanduser(args.folder)))
     registry = Registry(home.root / "mounts.json")
     mount = Mount(restic, folder, paths.logs / "restic-mount.log", registry)

@@ -11,14 +11,14 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from restic_monitor.cli.common import CliError, load_config_or_fail, one_profile
+from restic_monitor.cli.common import CliError, load_config_or_fail, one_profile, profile_restic
 from restic_monitor.exitcodes import EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import Home
 
 #: Not typing.TYPE_CHECKING: `run` should not pay for what only annotations use.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from restic_monitor.restic.command import Restic
+    pass
 
 
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
@@ -56,17 +56,6 @@ def _no_tray_reason() -> str | None:
     return None
 
 
-def _restic_of(args: argparse.Namespace, home: Home, what: str) -> Restic:
-    from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic
-
-    config = load_config_or_fail(one_profile(args, home, what))
-    try:
-        exe = find_restic(config.settings.restic_exe)
-    except ResticUnavailable as exc:
-        raise CliError(exc.message) from None
-    return Restic(exe, config.env)
-
-
 def cmd_shell(args: argparse.Namespace, home: Home) -> int:
     from restic_monitor.restic.command import Restic, shell_welcome
 
@@ -86,7 +75,7 @@ def cmd_shell(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_restic(args: argparse.Namespace, home: Home) -> int:
-    command = _restic_of(args, home, "restic").command(*args.restic_args)
+    command = profile_restic(args, home, "restic")[0].command(*args.restic_args)
     return _run_child(list(command.argv), command.env)
 
 

@@ -41,7 +41,7 @@ from restic_monitor.restic.snapshots import Entry, Snapshot
 from restic_monitor.tray import restore_flow
 from restic_monitor.tray.restore_jobs import BrowseMount, RestoreRunner
 from restic_monitor.tray.restore_preview import PreviewPane
-from restic_monitor.tray.restore_worker import BrowseWorker
+from restic_monitor.tray.restore_worker import BrowseWorker, profile_restic
 from restic_monitor.tray.snapshot_tree import SnapshotTree, modified_text
 
 if TYPE_CHECKING:
@@ -210,19 +210,7 @@ class RestoreWindow(QWidget):
         return Browser(self.profile_restic())
 
     def profile_restic(self) -> Any:
-        """The profile's restic (raises :class:`BrowseError` saying why there is none)."""
-        from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic
-
-        config = self.engine.config(self.profile)
-        if config is None:
-            raise BrowseError(
-                f"the configuration of profile {self.profile} is invalid; see the tray menu"
-            )
-        try:
-            exe = find_restic(config.settings.restic_exe)
-        except ResticUnavailable as exc:
-            raise BrowseError(exc.message) from None
-        return Restic(exe, config.env)
+        return profile_restic(self.engine, self.profile)
 
     def ask(self, topic: str, query: Callable[[Browser], Any]) -> int:
         ticket = self.worker.ask(topic, query)

@@ -18,10 +18,23 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from restic_monitor.restic.browse import BrowseError, Browser
+from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic
 
 log = logging.getLogger(__name__)
 
 Query = Callable[[Browser], Any]
+
+
+def profile_restic(engine: Any, profile: str) -> Restic:
+    """The running engine's restic for a profile (:class:`BrowseError` saying why not)."""
+    config = engine.config(profile)
+    if config is None:
+        raise BrowseError(f"the configuration of profile {profile} is invalid; see the tray menu")
+    try:
+        exe = find_restic(config.settings.restic_exe)
+    except ResticUnavailable as exc:
+        raise BrowseError(exc.message) from None
+    return Restic(exe, config.env)
 
 
 class BrowseWorker(QObject):

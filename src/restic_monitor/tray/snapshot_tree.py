@@ -8,14 +8,12 @@ that could not be listed says why in its child row.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QStyle
 
 from restic_monitor.humanize import human_bytes
-from restic_monitor.isotime import parse_iso
+from restic_monitor.isotime import local_minute
 from restic_monitor.restic.snapshots import Entry
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -26,10 +24,7 @@ _SPINNER = "◐◓◑◒"
 
 
 def modified_text(iso: str) -> str:
-    try:
-        return datetime.fromtimestamp(parse_iso(iso)).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return ""
+    return local_minute(iso) or ""
 
 
 class SnapshotTree(QStandardItemModel):
