@@ -74,9 +74,9 @@ def test_each_failure_says_its_cause_and_writes_nothing(
 ) -> None:
     empty = tmp_path / "empty"
     cases = [
-        ((str(empty),), "there is no repository at", "add --init"),
-        ((str(repo.path),), "the password does not open the repository", str(repo.path)),
-        (("rest:http://127.0.0.1:9/",), "cannot reach rest:http://127.0.0.1:9/", ""),
+        ((str(empty),), "There is no repository at", "Add --init"),
+        ((str(repo.path),), "The password does not open the repository", str(repo.path)),
+        (("rest:http://127.0.0.1:9/",), "Cannot reach rest:http://127.0.0.1:9/", "refused"),
     ]
     for (where,), cause, hint in cases:
         done = setup(home, "not-the-password", "--repository", where, "--password-stdin",

@@ -12,8 +12,6 @@ atomically, existing ones kept unless ``--force``.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,6 @@ from typing import Any
 from restic_monitor.cli.common import CliError
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import DEFAULT_PROFILE, Home, valid_profile_name
-
-#: Excludes offered to everyone: caches and trash never need a backup.
-DEFAULT_FLAGS = ("--exclude-caches", "--exclude-if-present", ".nobackup")
 
 
 def _env(args: argparse.Namespace) -> dict[str, Any]:
@@ -52,89 +47,91 @@ def _env(args: argparse.Namespace) -> dict[str, Any]:
     return env
 
 
-def _test(restic: str, env: dict[str, str]) -> tuple[str, str]:
-    """(reason, restic's last words): ``ok``, ``repository_missing``, ``wrong_password``,
-    ``repository_unreachable``, ``permission_denied``, ``locked`` or ``fatal``."""
-    from restic_monitor.restic.command import Restic
-    from restic_monitor.restic.outcomes import classify
-
-    cmd = Restic(restic, env).command("--no-lock", "cat", "config")
-    try:
-        done = cmd.run(timeout=120)
-    except subprocess.TimeoutExpired:
-        return "repository_unreachable", "no answer within 120 s"
-    lines = cmd.masked_lines(done.stderr)
-    said = next((ln for ln in reversed(lines) if "atal" in ln), lines[-1] if lines else "")
-    if done.returncode == 0:
-        return "ok", ""
-    if any("permission denied" in ln.lower() for ln in lines):
-        return "permission_denied", said
-    return classify(done.returncode, lines).reason, said
-
-
-_WORDS = {
-    "repository_missing": "there is no repository at {where} yet: add --init to create one there",
-    "wrong_password": "the password does not open the repository at {where}",
-    "repository_unreachable": "cannot reach {where} (the name, the port, the network?)",
-    "permission_denied": "permission denied at {where}",
-    "locked": "the repository at {where} is locked by another restic",
-}
-
-
 def cmd_setup(args: argparse.Namespace, home: Home) -> int:
-    from restic_monitor.config.profile import example_settings
-    from restic_monitor.restic.command import Restic, ResticUnavailable, find_restic
-    from restic_monitor.restic.masking import Redactor, secrets_of
-    from restic_monitor.state.files import atomic_write
-
     name = getattr(args, "profile", None) or getattr(args, "global_profile", None)
     name = name or DEFAULT_PROFILE
     if name != DEFAULT_PROFILE and not valid_profile_name(name):
         raise CliError(f"{name!r} cannot be a profile's name", EXIT_USAGE)
-    paths = home.profile(name)
-    existing = [p for p in (paths.settings_json, paths.env_json) if p.exists()]
-    if existing and not args.force:
+    if args.repository is None:
+        from restic_monitor.cli.setup_prompts import interactive_setup
+
+        return interactive_setup(args, home, name)
+    from restic_monitor.setup.presets import (
+        backup_args,
+        chosen_patterns,
+        default_folders,
+        exclude_groups,
+    )
+
+    _refuse_existing(home, name, args.force)
+    env = _env(args)
+    folders = [str(Path(f).expanduser().absolute()) for f in args.folder or ()]
+    groups = exclude_groups()
+    presets = [] if args.no_presets else chosen_patterns(groups, {g.key for g in groups
+                                                                  if g.default_on})  # fmt: skip
+    args_ = backup_args(folders or default_folders(), [*presets, *(args.exclude or ())])
+    return finish_setup(home, name, env, args_, args.restic_exe, init=args.init,
+                        keyring=args.keyring, force=args.force)  # fmt: skip
+
+
+def _refuse_existing(home: Home, name: str, force: bool) -> None:
+    from restic_monitor.setup.write import existing_files
+
+    existing = existing_files(home.profile(name))
+    if existing and not force:
         raise CliError(
             f"{', '.join(map(str, existing))} exist already: nothing written (--force replaces)",
             EXIT_USAGE,
         )
-    env = _env(args)
+
+
+def finish_setup(
+    home: Home,
+    name: str,
+    env: dict[str, str],
+    backup_args: list[str],
+    restic_exe: str,
+    *,
+    init: bool,
+    keyring: bool,
+    force: bool,
+    ask_init: Any = None,
+) -> int:
+    """Test the connection (create the repository when allowed), then write both files.
+
+    ``ask_init``: asked (the prompts' face) when no repository is there yet
+    and ``init`` was not given.
+    """
+    from restic_monitor.restic.command import ResticUnavailable, find_restic
+    from restic_monitor.restic.masking import Redactor, secrets_of
+    from restic_monitor.setup.connection import init_repository, test_connection
+    from restic_monitor.setup.write import ProfileExists, settings_for, write_profile
+
     try:
-        restic = find_restic(args.restic_exe)
+        restic = find_restic(restic_exe)
     except ResticUnavailable as exc:
         raise CliError(exc.message, EXIT_USAGE) from None
-    where = Redactor(secrets_of(env)).text(args.repository)
+    where = Redactor(secrets_of(env)).text(env["RESTIC_REPOSITORY"])
     print(f"Testing the connection to {where}…", file=sys.stderr)
-    reason, said = _test(restic, env)
-    if reason == "repository_missing" and args.init:
-        init = Restic(restic, env).command("init")
-        done = init.run(timeout=300)
-        if done.returncode != 0:
-            last = (init.masked_lines(done.stderr) or [""])[-1]
-            raise CliError(f"restic init at {where} failed: {last}", EXIT_FAILED)
+    verdict = test_connection(restic, env)
+    if verdict.reason == "repository_missing" and (init or (ask_init and ask_init(where))):
+        failed = init_repository(restic, env)
+        if failed is not None:
+            raise CliError(f"restic init at {where} failed: {failed}. Nothing was written.",
+                           EXIT_FAILED)  # fmt: skip
         print(f"Created a new repository at {where}.", file=sys.stderr)
-        reason = "ok"
-    if reason != "ok":
-        words = _WORDS.get(reason, "restic cannot open the repository at {where}").format(
-            where=where
-        )
-        detail = f" ({said})" if said and reason not in ("repository_missing",) else ""
-        raise CliError(f"{words}{detail}. Nothing was written.", EXIT_FAILED)
-    if args.keyring and "RESTIC_PASSWORD" in env:
-        from restic_monitor.secrets_store import set_secret
-
-        entry = f"restic-monitor {name} password"
-        set_secret(entry, env["RESTIC_PASSWORD"])
-        env["RESTIC_PASSWORD"] = {"keyring": entry}
-    folders = [str(Path(f).expanduser().absolute()) for f in args.folder or ()]
-    if not folders:
-        folders = [str(Path.home() / "Documents")]
-    excludes = [x for pattern in args.exclude or () for x in ("--exclude", pattern)]
-    settings = example_settings(args.restic_exe if args.restic_exe != "restic" else None)
-    settings["args"] = ["backup", *DEFAULT_FLAGS, *excludes, *folders]
-    paths.ensure()
-    atomic_write(paths.env_json, (json.dumps(env, indent=4) + "\n").encode(), mode=0o600)
-    atomic_write(paths.settings_json, (json.dumps(settings, indent=4) + "\n").encode(), 0o644)
+    elif not verdict.ok:
+        words = verdict.words(where)
+        if verdict.reason == "repository_missing":
+            words += " Add --init to create one there."
+        elif verdict.said:
+            words += f" (restic: {verdict.said})"
+        raise CliError(f"{words} Nothing was written.", EXIT_FAILED)
+    try:
+        paths = write_profile(home, name, env, settings_for(backup_args, restic_exe),
+                              keyring=keyring, force=force)  # fmt: skip
+    except ProfileExists as exc:
+        raise CliError(f"{exc}: nothing written (--force replaces)", EXIT_USAGE) from None
     print(f"Wrote {paths.env_json} and {paths.settings_json}.")
     which = "" if name == DEFAULT_PROFILE else f" --profile {name}"
     backup, run, install = (home.command(c) for c in ("backup" + which, "run", "install"))
@@ -146,7 +143,8 @@ def cmd_setup(args: argparse.Namespace, home: Home) -> int:
 def add_setup_parser(add: Any) -> None:
     p = add("setup", help="set up a profile: test the repository, write env.json and settings.json")
     where = "restic's repository: a folder, sftp:, rest:, s3:, b2:, azure:, gs:, rclone:…"
-    p.add_argument("--repository", required=True, metavar="URL", help=where)
+    p.add_argument("--repository", metavar="URL",
+                   help=where + " (without it: the questions, in a window or here)")  # fmt: skip
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--password-command", metavar="CMD", help="a command that prints it")
     p.add_argument("--password-file", metavar="FILE", help="a file that holds it")
@@ -154,10 +152,14 @@ def add_setup_parser(add: Any) -> None:
                    help="another variable for restic (keys, region…); repeatable")  # fmt: skip
     p.add_argument("--folder", action="append", metavar="PATH", help="back this up; repeatable")
     p.add_argument("--exclude", action="append", metavar="PATTERN", help="leave this out")
+    p.add_argument("--no-presets", action="store_true",
+                   help="no presets (caches, trash, temp): only --exclude's patterns")  # fmt: skip
     p.add_argument("--init", action="store_true", help="create the repository if none is there")
     p.add_argument("--keyring", action="store_true",
                    help="keep the password in the system keyring, not in env.json")  # fmt: skip
     p.add_argument("--restic-exe", default="restic", metavar="PATH", help="restic to use")
     p.add_argument("--profile", metavar="NAME", help="set up this profile (default: default)")
     p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument("--no-gui", action="store_true",
+                   help="ask in this terminal even when a display is there")  # fmt: skip
     p.set_defaults(func="setup_command:cmd_setup")
