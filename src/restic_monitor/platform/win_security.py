@@ -76,6 +76,7 @@ _ConvertStringSdToSd = _declare(
     _P(_void_p),
     _void_p,
 )
+_SetFileSecurityW = _declare(_adv.SetFileSecurityW, _BOOL, wintypes.LPCWSTR, _DWORD, _void_p)
 _GetSecurityInfo = _declare(
     _adv.GetSecurityInfo, _DWORD, _void_p, ctypes.c_int, _DWORD, *[_P(_void_p)] * 5
 )
@@ -115,6 +116,34 @@ def _token_user(process: Any) -> str:
 def own_sid() -> str:
     """The SID of the user this process runs as (the same when elevated)."""
     return _token_user(_GetCurrentProcess())
+
+
+DACL_SECURITY_INFORMATION = 0x4
+PROTECTED_DACL_SECURITY_INFORMATION = 0x80000000
+
+
+def owner_only_sddl(sid: str) -> str:
+    """A protected DACL (nothing inherited from the folder) that lets only ``sid`` in."""
+    return f"D:P(A;;FA;;;{sid})"
+
+
+def make_owner_only(path: str) -> None:
+    """Replace a file's access list with one only its user may use (env.json's secrets).
+
+    The file's POSIX mode bits mean nothing on Windows, and a file created in
+    a shared folder inherits that folder's access list.
+    """
+    descriptor = _void_p()
+    if not _ConvertStringSdToSd(
+        owner_only_sddl(own_sid()), SDDL_REVISION_1, ctypes.byref(descriptor), None
+    ):
+        raise last_error()
+    try:
+        info = DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION
+        if not _SetFileSecurityW(path, info, descriptor):
+            raise last_error()
+    finally:
+        _LocalFree(descriptor)
 
 
 def server_owner(pipe: int) -> str | None:

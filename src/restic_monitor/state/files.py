@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import stat
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,10 +29,18 @@ MAX_STATE_BYTES = 64 * 1024
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` via a temp file and a rename."""
+    """Write ``data`` to ``path`` via a temp file and a rename.
+
+    A private ``mode`` (no group or other bits) is made true on Windows too, by
+    an owner-only access list set before the data is written; the rename keeps it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if sys.platform == "win32" and not mode & 0o077:
+            from restic_monitor.platform.win_security import make_owner_only
+
+            make_owner_only(tmp)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
