@@ -94,3 +94,24 @@ def test_windows_cost_is_read_from_powershells_words() -> None:
     assert network.windows_cost_metered("Unrestricted False True") is True  # over the limit
     assert network.windows_cost_metered("Unknown False False") is None
     assert network.windows_cost_metered("") is None
+
+
+def test_macos_expensive_or_constrained_paths_are_metered_and_the_child_says_so() -> None:
+    from restic_monitor.platform import network_macos as mac
+
+    assert [mac.path_metered(e, c) for e, c in ((0, 0), (1, 0), (0, 1), (1, 1))] == [
+        False, True, True, True,
+    ]  # fmt: skip
+    for value in (True, False, None):
+        assert mac.parse_answer(mac.answer_line(value) + "\n") is value
+    assert mac.parse_answer("garbage") is None
+    # The real child process: away from macOS it cannot ask, and says so with an empty line.
+    assert mac.macos_metered() is None
+    # The block as Apple's Block ABI lays it out on 64 bits: isa, flags, reserved, invoke,
+    # descriptor at offsets 0, 8, 12, 16, 24.
+    import ctypes
+
+    layout = mac._BlockLiteral
+    offsets = [getattr(layout, f).offset for f in ("isa", "flags", "reserved", "invoke",
+                                                    "descriptor")]  # fmt: skip
+    assert (offsets, ctypes.sizeof(layout)) == ([0, 8, 12, 16, 24], 32)

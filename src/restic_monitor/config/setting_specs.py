@@ -115,7 +115,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
         False,
         "Do not start automatic backups (nor maintenance) while the network connection is "
         "metered (a phone's hotspot, a capped plan; NetworkManager on Linux, the connection's "
-        "cost on Windows). Unknown counts as not metered; manual backups still run.",
+        "cost on Windows, an expensive or Low Data Mode path on macOS). Unknown counts as not "
+        "metered; manual backups still run.",
     ),
     SettingSpec(
         "backup_anyway_after_seconds",

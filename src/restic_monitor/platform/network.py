@@ -3,9 +3,11 @@
 Linux: NetworkManager's ``Metered`` property on the system bus (yes, no,
 guessed yes, guessed no, unknown). Windows: the connection profile's cost
 (``NetworkCostType`` Fixed or Variable, or roaming, or over its data limit)
-as PowerShell reads it from the Windows Runtime. macOS and anything that
-does not answer: unknown (None), which the engine treats as not metered, so
-that a missing service never stops backups.
+as PowerShell reads it from the Windows Runtime. macOS: the Network
+framework's path is expensive (cellular, a hotspot) or constrained (Low Data
+Mode), asked in a child process (:mod:`.network_macos`). Anything that does
+not answer: unknown (None), which the engine treats as not metered, so that
+a missing service never stops backups.
 """
 
 from __future__ import annotations
@@ -91,4 +93,8 @@ def metered() -> bool | None:
         return windows_metered()
     if sys.platform.startswith("linux"):
         return networkmanager_metered()
+    if sys.platform == "darwin":
+        from restic_monitor.platform.network_macos import macos_metered
+
+        return macos_metered()
     return None
