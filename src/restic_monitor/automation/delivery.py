@@ -2,11 +2,14 @@
 
 Shared by the metrics' push and the pings: 10 s per attempt, two retries
 after 1 and 3 s, none after a client error (other than 429) that would only
-repeat itself. The caller says the failure once; this returns it in words.
+repeat itself. :func:`deliver` returns a failure in words; :class:`SaidOnce`
+logs it once per address until the address works again, so that a dead
+server costs one log line, not one per job.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -42,3 +45,25 @@ def deliver(
         except (urllib.error.URLError, OSError, ValueError) as exc:
             problem = str(getattr(exc, "reason", exc))
     return problem
+
+
+class SaidOnce:
+    """Which addresses are failing, so that each failure is logged once and the recovery too."""
+
+    def __init__(self, log: logging.Logger) -> None:
+        self._log = log
+        self._failing: set[str] = set()
+
+    def report(self, key: str, problem: str | None, failing: str, recovered: str) -> None:
+        """``failing`` is logged (a warning) when ``key`` starts failing, ``recovered`` (info)
+        when it works again; both are already masked by the caller."""
+        if problem is None:
+            if key in self._failing:
+                self._failing.discard(key)
+                self._log.info("%s", recovered)
+        elif key not in self._failing:
+            self._failing.add(key)
+            self._log.warning("%s", failing)
+
+    def failing(self, key: str) -> bool:
+        return key in self._failing

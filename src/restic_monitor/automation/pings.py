@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from restic_monitor.automation.delivery import deliver
+from restic_monitor.automation.delivery import SaidOnce, deliver
 from restic_monitor.isotime import to_iso
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class Pings:
         self._queue: collections.deque[Request] = collections.deque()
         self._cond = threading.Condition()
         self._closed = False
-        self._failing: set[str] = set()
+        self._once = SaidOnce(log)
         self._thread = threading.Thread(target=self._main, name="pings", daemon=True)
 
     def start(self) -> None:
@@ -170,15 +170,14 @@ class Pings:
             self._said(request, problem)
 
     def _said(self, request: Request, problem: str | None) -> None:
-        if problem is None:
-            if request.key in self._failing:
-                self._failing.discard(request.key)
-                log.info("%s reaches %s again", request.what, self.mask(request.key))
-            return
-        if request.key not in self._failing:
-            self._failing.add(request.key)
-            log.warning("cannot send %s to %s: %s (said once until it works again)",
-                        request.what, self.mask(request.key), self.mask(problem))  # fmt: skip
+        where = self.mask(request.key)
+        self._once.report(
+            request.key,
+            problem,
+            f"cannot send {request.what} to {where}: {self.mask(problem or '')} "
+            "(said once until it works again)",
+            f"{request.what} reaches {where} again",
+        )
 
 
 def _join(url: str, tail: str) -> str:

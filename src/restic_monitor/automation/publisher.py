@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from restic_monitor.automation import metrics
-from restic_monitor.automation.delivery import deliver
+from restic_monitor.automation.delivery import SaidOnce, deliver
 from restic_monitor.restic.masking import mask_credentials
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class MetricsPublisher:
         self.engine = engine
         self._wanted = threading.Event()
         self._closed = False
-        self._failing: dict[str, str] = {}  # push address -> the problem said
+        self._once = SaidOnce(log)
         self._thread = threading.Thread(target=self._main, name="metrics", daemon=True)
 
     def start(self) -> None:
@@ -133,11 +133,10 @@ class MetricsPublisher:
 
     def _said(self, url: str, problem: str | None) -> None:
         shown = mask_credentials(url)
-        if problem is None:
-            if self._failing.pop(url, None) is not None:
-                log.info("metrics pushed to %s again", shown)
-            return
-        if url not in self._failing:
-            log.warning("cannot push the metrics to %s (pushgateway_url): %s; trying again "
-                        "after the next job", shown, mask_credentials(problem))  # fmt: skip
-        self._failing[url] = problem
+        self._once.report(
+            url,
+            problem,
+            f"cannot push the metrics to {shown} (pushgateway_url): "
+            f"{mask_credentials(problem or '')}; trying again after the next job",
+            f"metrics pushed to {shown} again",
+        )
