@@ -23,7 +23,7 @@ from restic_monitor.setup.estimate import CACHEDIR_SIGNATURE, estimate, matches
 from restic_monitor.setup.kinds import BY_KEY, KINDS, SetupInputError, build, kind_of
 from restic_monitor.setup.presets import backup_args, chosen_patterns, exclude_groups
 
-from .conftest import SECRET, Repo, cli, cli_env
+from .conftest import SECRET, Repo, cli_env
 
 FULL = {
     "local": ({"path": "/mnt/disk/restic"}, "/mnt/disk/restic", {}),
@@ -177,6 +177,7 @@ def test_the_terminal_questions_create_a_repository_and_a_backup_follows(
         str(sample), "",  # one folder
         *[""] * groups, "*.iso, *.vdi",  # the presets as offered, two patterns more
         "y", "not the same", SECRET,  # create it, the password twice (once mistyped)
+        "y",  # and back up now
     ]  # fmt: skip
     done = _setup_prompts(home, answers, "--restic-exe", restic_exe)
     assert done.returncode == 0, done.stderr
@@ -187,9 +188,11 @@ def test_the_terminal_questions_create_a_repository_and_a_backup_follows(
     assert stat.S_IMODE(os.stat(home.env_json).st_mode) == 0o600
     args = json.loads(home.settings_json.read_text())["args"]
     assert args[-1] == str(sample) and "*.vdi" in args and "--exclude-caches" in args
-    assert cli(home, "backup").returncode == 0
+    assert "Backup succeeded" in done.stdout, done.stdout
     repo = Repo(where, SECRET, restic_exe, env)
     assert len(repo.snapshots()) == 1
+    listed = repo.run("ls", "--json", "latest").stdout
+    assert str(sample / "docs" / "deep" / "b.bin") in listed  # the files, not only folders
 
 
 def test_questions_ended_early_or_no_repository_wanted_write_nothing(

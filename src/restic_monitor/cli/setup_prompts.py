@@ -93,8 +93,14 @@ class Prompts:
                            default=False)  # fmt: skip
         backup_args = self._selection()
         ask_init = self._ask_init(password)
-        return finish_setup(home, name, env, backup_args, args.restic_exe, init=args.init,
+        code = finish_setup(home, name, env, backup_args, args.restic_exe, init=args.init,
                             keyring=keyring, force=args.force, ask_init=ask_init)  # fmt: skip
+        if code != 0 or not self.yes("Start the first backup now?"):
+            return code
+        from restic_monitor.cli.jobs import run_jobs
+
+        first = argparse.Namespace(**{**vars(args), "profile": name, "no_wait": False})
+        return run_jobs(first, home, "backup")
 
     def _ask_init(self, password: str) -> Callable[[str], bool]:
         def ask(where: str) -> bool:

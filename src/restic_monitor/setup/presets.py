@@ -5,7 +5,8 @@ the trash and every node_modules is slow, fills the repository and teaches
 the user that backups are a burden. The groups here are what the wizard and
 the prompts offer (each on or off); their patterns go to restic as
 ``--exclude``, expanded to this user's absolute paths, which restic matches
-on every version.
+on every version. No group names a folder outside the home (such as /tmp):
+a user who chooses such a folder means it.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def exclude_groups(platform: str = sys.platform, home: Path | None = None) -> li
         ]  # fmt: skip
     elif platform == "darwin":
         groups = [
-            ExcludeGroup("temp", "Temporary files", ("*.tmp", "/private/var/folders")),
+            ExcludeGroup("temp", "Temporary files", ("*.tmp",)),
             ExcludeGroup("trash", "Trash", (under(".Trash"),)),
             ExcludeGroup("caches", "Caches and logs of apps", (
                 under("Library", "Caches"), under("Library", "Logs"),
@@ -80,7 +81,7 @@ def exclude_groups(platform: str = sys.platform, home: Path | None = None) -> li
         ]  # fmt: skip
     else:
         groups = [
-            ExcludeGroup("temp", "Temporary files", ("*.tmp", "*.swp", "/tmp", "/var/tmp")),  # noqa: S108
+            ExcludeGroup("temp", "Temporary files", ("*.tmp", "*.swp")),
             ExcludeGroup("trash", "Trash", (under(".local", "share", "Trash"),)),
             ExcludeGroup("caches", "Caches of apps (~/.cache, thumbnails)", (
                 under(".cache"), under(".thumbnails"),
