@@ -69,7 +69,8 @@ def current_values(data: Mapping[str, Any] | None) -> dict[str, Any]:
     return {spec.name: data.get(spec.name, spec.default) for spec in SETTINGS}
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """JSON equality: 300 is 300.0, but true is not 1."""
     numbers = (int, float)
     if isinstance(a, numbers) and isinstance(b, numbers):
         if isinstance(a, bool) or isinstance(b, bool):
@@ -85,9 +86,9 @@ def merged(data: Mapping[str, Any] | None, values: Mapping[str, Any]) -> dict[st
     defaults = {spec.name: spec.default for spec in SETTINGS}
     for name, value in values.items():
         if name in out:
-            if not _same(out[name], value):
+            if not same_value(out[name], value):
                 out[name] = value
-        elif not _same(defaults.get(name), value):
+        elif not same_value(defaults.get(name), value):
             out[name] = value
     return out
 
@@ -124,8 +125,17 @@ def render(document: Mapping[str, Any], like: bytes | None) -> bytes:
     return _BOM + data if like is not None and like.startswith(_BOM) else data
 
 
+def edits(data: Mapping[str, Any] | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values that differ from the file's (or their default when it has none)."""
+    before = current_values(data)
+    return {k: v for k, v in values.items() if not same_value(before.get(k), v)}
+
+
 def save(path: Path, opened: bytes | None, values: Mapping[str, Any], *, force: bool) -> bytes:
-    """Write ``values`` into the file as it is now; return the bytes written.
+    """Write ``values`` (the edits) into the file as it is now; return the bytes written.
+
+    Only the edits are written, so that saving anyway over a file edited
+    meanwhile keeps that edit's other values.
 
     Raises :class:`ChangedOnDisk` when the file differs from ``opened`` (what
     the window read) unless ``force``, and ValueError when the file on disk

@@ -157,8 +157,11 @@ class SettingsWindow(QWidget):
 
     def _page(self, group: str) -> QWidget:
         inner = QWidget()
-        form = QFormLayout(inner)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        column = QVBoxLayout(inner)
+        form = QFormLayout()
+        column.addLayout(form)
+        column.addStretch(1)  # a short page keeps its rows together at the top
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         others = [p for p in self.profiles if p != self.profile]
@@ -254,16 +257,13 @@ class SettingsWindow(QWidget):
     def dirty(self) -> bool:
         """Whether Save would change the file."""
         values, unreadable = self.values()
-        current = settings_edit.current_values(self.file.data)
-        return bool(unreadable) or settings_edit.merged(self.file.data, values) != (
-            settings_edit.merged(self.file.data, current)
-        )
+        return bool(unreadable) or bool(settings_edit.edits(self.file.data, values))
 
     def save(self, *, force: bool = False) -> None:
         """Write in the background; ``force``: even though the file changed meanwhile."""
         if not self.validate():
             return
-        values, _ = self.values()
+        values = settings_edit.edits(self.file.data, self.values()[0])
         path, opened = self.paths.settings_json, self.file.raw
         self.save_button.setEnabled(False)
         self.status.setText("Saving…")
