@@ -227,6 +227,30 @@ def test_an_edit_made_on_disk_meanwhile_is_not_overwritten_unasked(
     assert window.rows["pause_seconds"].field.edit.text() == "1m"
 
 
+def test_the_profile_chooser_shows_and_saves_the_chosen_profile(
+    opened: Any, home: Home, tmp_path: Path, qtbot: Any
+) -> None:
+    write_config(home, {"args": ["backup", str(tmp_path)], "pause_seconds": 600}, {})
+    cloud = home.profile("cloud")
+    env = {"RESTIC_REPOSITORY": "s3:s3.amazonaws.com/bucket", "RESTIC_PASSWORD": "x" * 8}
+    write_config(cloud, {"args": ["backup", str(tmp_path)], "pause_seconds": 7200}, env)
+    window = opened(profiles=["default", "cloud"])
+    assert window.rows["pause_seconds"].field.edit.text() == "10m"
+    assert window.rows["copy_to_profile"].field.combo.findText("cloud") >= 0
+    window.profile_box.setCurrentText("cloud")
+    assert window.windowTitle() == "Settings (cloud)"
+    assert window.rows["pause_seconds"].field.edit.text() == "2h"
+    assert window.rows["copy_to_profile"].field.combo.findText("cloud") < 0
+    assert window.rows["copy_to_profile"].field.combo.findText("default") >= 0
+    assert window.repository.location.text() == "s3:s3.amazonaws.com/bucket"
+    assert window.repository.kind.text().startswith("Amazon S3")
+    window.rows["pause_seconds"].field.edit.setText("3h")
+    window.save()
+    qtbot.waitUntil(lambda: window.saved_profiles == ["cloud"], timeout=10_000)
+    assert json.loads(cloud.settings_json.read_text())["pause_seconds"] == 10800
+    assert json.loads(home.settings_json.read_text())["pause_seconds"] == 600
+
+
 def test_the_tray_opens_it_and_keeps_it_while_it_is_open(
     qapp: QApplication, home: Home, tmp_path: Path, qtbot: Any
 ) -> None:
@@ -341,6 +365,23 @@ _SHOW = textwrap.dedent(
 )
 
 
+def _line(app: subprocess.Popen[bytes], timeout: float = 20) -> str:
+    """The window's next line on stdout (what it showed), not waiting forever for it:
+    read unbuffered, a byte at a time, so that no line waits in a buffer unseen."""
+    import select
+
+    assert app.stdout is not None
+    fd, out = app.stdout.fileno(), b""
+    deadline = time.monotonic() + timeout
+    while not out.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        byte = os.read(fd, 1) if ready else b""
+        if not byte:
+            raise AssertionError(f"the window said no more than {out!r} within {timeout} s")
+        out += byte
+    return out.decode().strip()
+
+
 @pytest.fixture
 def desktop(tmp_path: Path) -> Iterator[Desktop]:
     missing = missing_tools()
@@ -368,11 +409,10 @@ def test_the_window_on_a_real_desktop_with_its_pages_and_screenshot(
     target = os.environ.get("RESTIC_MONITOR_SCREENSHOTS")
     shots = Path(target).absolute() if target else tmp_path / "screenshots"
     env = {k: v for k, v in desktop.env.items() if k != "RESTIC_MONITOR_HOME"}
-    app = subprocess.Popen([sys.executable, "-c", _SHOW, str(home.root)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    app = subprocess.Popen([sys.executable, "-c", _SHOW, str(home.root)], env=env, bufsize=0,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        assert app.stdout is not None
-        assert app.stdout.readline().strip() == "shown"
+        assert _line(app) == "shown"
         ids = wait_until(lambda: desktop.window_ids("^Settings"), timeout=20)
         title = desktop.run(["xdotool", "getwindowname", ids[0]]).stdout.strip()
         assert title == "Settings — restic-monitor"
@@ -380,14 +420,14 @@ def test_the_window_on_a_real_desktop_with_its_pages_and_screenshot(
         visited = []
         for _ in range(6):  # every page once, back to the first
             desktop.key("ctrl+Tab")
-            visited.append(app.stdout.readline().split(" ", 1)[1].strip())
+            visited.append(_line(app).split(" ", 1)[1])
         assert visited == ["What to back up", "Notifications", "Maintenance", "Advanced",
                            "Repository", "Schedule"]  # fmt: skip
         geometry = desktop.run(["xdotool", "getwindowgeometry", "--shell", ids[0]]).stdout
         box = dict(line.split("=", 1) for line in geometry.split() if "=" in line)
         crop = f"{box['WIDTH']}x{box['HEIGHT']}+{box['X']}+{box['Y']}"
         desktop.key("ctrl+Tab")  # the backup command's page, the one people come for
-        assert app.stdout.readline().strip() == "page What to back up"
+        assert _line(app) == "page What to back up"
         time.sleep(1.0)  # let the page paint
         shot = desktop.screenshot(shots / "settings.png", crop)
         assert shot.stat().st_size > 10_000
