@@ -154,7 +154,9 @@ def test_an_invalid_value_is_named_next_to_it_and_cannot_be_saved(
     window.rows["stall_seconds"].field.edit.setText("5 parsecs")
     assert "cannot read duration" in window.rows["stall_seconds"].problem.text()
     window.rows["ntfy_url"].field.edit.setText("ntfy.sh/topic")
-    assert "starting with http:// or https://" in window.rows["ntfy_url"].problem.text()
+    assert window.rows["ntfy_url"].problem.text() == (
+        "⚠ expected a URL starting with http:// or https://, got '***'."
+    )  # a secret: not shown
     window.rows["forget_args"].field.edit.setText("--keep-daily '7")
     assert window.rows["forget_args"].problem.text() == "⚠ a quote is not closed"
     window.rows["forget_args"].field.edit.setText("--keep-dayly 7")

@@ -38,6 +38,7 @@ from restic_monitor.config import settings_edit
 from restic_monitor.config.files import Problem
 from restic_monitor.config.setting_specs import GROUPS, SETTINGS
 from restic_monitor.paths import Home, ProfileFiles
+from restic_monitor.restic.masking import Redactor
 from restic_monitor.tray.background import Background
 from restic_monitor.tray.settings_fields import Field, label_of, make_field
 from restic_monitor.tray.settings_repository import RepositoryPage
@@ -217,7 +218,11 @@ class SettingsWindow(QWidget):
             if problem.key is not None and problem.key not in by_key:
                 by_key[problem.key] = problem.message
         for name, row in self.rows.items():
-            row.show_problem(by_key.get(name, ""))
+            message = by_key.get(name, "")
+            if row.field.spec.secret and isinstance(values.get(name), str):
+                # The loader quotes a bad URL; a secret one stays hidden here too.
+                message = Redactor([values[name]]).text(message)
+            row.show_problem(message)
         self._mark_tabs(by_key)
         notes = []
         if self.stale:
