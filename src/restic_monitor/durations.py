@@ -33,3 +33,19 @@ def _checked(value: float, text: str) -> float:
     if value > MAX_DURATION:
         raise ValueError(f"duration {text!r} is too long; at most 10 years (3650d)")
     return value
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds in the words :func:`parse_duration` reads back: ``300`` -> ``5m``,
+    ``5400`` -> ``1h30m``, ``0`` -> ``0``; a fraction of a second stays a number."""
+    if not math.isfinite(seconds) or seconds != int(seconds):
+        return str(seconds)
+    rest = int(seconds)
+    if rest <= 0:
+        return str(rest)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

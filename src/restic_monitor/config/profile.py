@@ -53,7 +53,7 @@ def load_config(home: ProfileFiles, *, keyring: bool = True) -> Config:
         urls = (
             ()
             if settings is None
-            else (settings.healthcheck_url, settings.notify_webhook_url, settings.ntfy_url)
+            else tuple(getattr(settings, spec.name) for spec in SETTINGS if spec.secret)
         )
         SECRETS.update([*env.secrets(), *(u for u in urls if u)], profile=home.name)
     if problems or settings is None or env is None:

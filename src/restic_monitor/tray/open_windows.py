@@ -9,6 +9,7 @@ window would be collected and vanish at once.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,14 @@ class OpenWindows:
         self._keep(RestoreWindow(engine, home, profile=chosen, profiles=usable,
                                  open_folder=open_folder))  # fmt: skip
         return True
+
+    def settings(
+        self, home: Home, profile: str, profiles: list[str], on_saved: Callable[[str], None]
+    ) -> None:
+        """The settings window of a profile; ``on_saved(profile)`` once it wrote the file."""
+        from restic_monitor.tray.settings_window import SettingsWindow
+
+        self._keep(SettingsWindow(home, profile, profiles, on_saved))
 
     def close_all(self) -> None:
         """The app quits: every window closes (a restore window unmounts its folder)."""
