@@ -13,8 +13,11 @@ import argparse
 import itertools
 import json
 import os
+import shutil
 import stat
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,9 +34,11 @@ from restic_monitor.paths import Home
 from restic_monitor.tray.setup_wizard import SetupWizard, run_wizard
 
 from .conftest import SECRET, FakeRestic, Repo, cli, files_containing, write_config
+from .desktop import Desktop
 from .test_keyring import secret_service  # the real Secret Service on a private bus
+from .test_tray_desktop import desktop, shots  # Xvfb, trayer, dunst; where shots go
 
-__all__ = ["secret_service"]
+__all__ = ["desktop", "secret_service", "shots"]
 
 Done = list[tuple[str, bool]]
 
@@ -353,3 +358,48 @@ def test_without_a_keyring_the_choice_is_not_offered(
     page = wizard.password_page
     qtbot.waitUntil(lambda: page.keyring_note.text().startswith("Not available"), timeout=15_000)
     assert not page.in_keyring.isEnabled() and page.in_file.isChecked()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Xvfb and xdotool")
+def test_the_wizard_on_a_real_desktop_to_the_last_page_and_its_screenshots(
+    desktop: Desktop, sample: Path, restic_exe: str, shots: Path
+) -> None:
+    top = Path(tempfile.mkdtemp(prefix="rm-"))  # short paths, for the screenshots' sake
+    try:
+        _on_the_desktop(desktop, top, sample, restic_exe, shots)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def _on_the_desktop(
+    desktop: Desktop, top: Path, sample: Path, restic_exe: str, shots: Path
+) -> None:
+    home, where, documents = Home(top / "home"), top / "backup-drive" / "restic", top / "Documents"
+    shutil.copytree(sample, documents)
+    sample = documents
+    driver = Path(__file__).with_name("wizard_driver.py")
+    env = {k: v for k, v in desktop.env.items() if k != "RESTIC_MONITOR_HOME"}
+    proc = subprocess.Popen(
+        [sys.executable, str(driver), str(home.root), str(where), str(sample), restic_exe],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    taken: list[Path] = []
+    said: list[str] = []
+    for line in proc.stdout:
+        said.append(line.strip())
+        words = line.split()
+        if words[0] == "shot":
+            name, (x, y, w, h) = words[1], words[2:]
+            taken.append(desktop.screenshot(shots / f"setup-{name}.png", crop=f"{w}x{h}+{x}+{y}"))
+            proc.stdin.write("taken\n")
+            proc.stdin.flush()
+        elif words[0] == "finish":
+            desktop.click(int(words[1]), int(words[2]))  # a real click on Finish
+    assert proc.wait(30) == 0, said
+    assert said[-1] == "on_done default True"
+    assert [p.name for p in taken] == ["setup-repository.png", "setup-folders.png",
+                                       "setup-done.png"]  # fmt: skip
+    assert all(p.stat().st_size > 10_000 for p in taken)
+    assert json.loads(home.env_json.read_text())["RESTIC_REPOSITORY"] == str(where)
+    assert "*.iso" in json.loads(home.settings_json.read_text())["args"]

@@ -174,6 +174,7 @@ class DonePage(QWizardPage):
         super().__init__()
         self.answers = answers
         self.setTitle("Writing the profile")
+        self.setSubTitle("env.json and settings.json, in the monitor's folder.")
         self.busy = busy_bar(self)
         self.words = QLabel(self)
         self.words.setWordWrap(True)
@@ -239,6 +240,7 @@ class DonePage(QWizardPage):
             assert isinstance(paths, ProfileFiles)
             self.answers.written = paths
             self.setTitle("Done")
+            self.setSubTitle("Both files are written: nothing needs editing by hand.")
             name = self.answers.profile
             which = "" if name == DEFAULT_PROFILE else f" {name}"
             where = "the system keyring" if self.answers.keyring else "env.json"

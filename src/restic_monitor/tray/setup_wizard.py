@@ -44,7 +44,7 @@ class SetupWizard(QWizard):
         self.setWindowTitle(wizard_title(self.answers.profile))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
-        self.resize(760, 600)
+        self.resize(920, 600)
         self.kind_page = KindPage(self.answers)
         self.fields_page = FieldsPage(self.answers)
         self.password_page = PasswordPage(self.answers)

@@ -151,15 +151,14 @@ class SizeEstimator(QObject):
 
 
 def keyring_problem() -> str | None:
-    """Why the system keyring cannot keep the password (None: it can). Asks over D-Bus
-    on Linux, so it runs in a thread."""
-    from restic_monitor.secrets_store import SecretStoreError, get_secret
+    """Why the system keyring cannot keep the password (None: it can). Asks D-Bus on
+    Linux, so it runs in a thread."""
+    from restic_monitor.secrets_store import SecretStoreError, unavailable_reason
 
     try:
-        get_secret("restic-monitor setup probe")
+        return unavailable_reason()
     except SecretStoreError as exc:
         return str(exc)
-    return None
 
 
 def check_connection(restic_exe: str, env: dict[str, str]) -> Any:
