@@ -14,6 +14,7 @@ wrapper that :func:`tests.conftest.fake_restic` writes:
 - ``record``: file where ``start PID``/``end PID`` lines are appended
 - ``version``: what ``restic version`` prints
 - ``unlock_exit``: exit code of ``unlock`` (default 0)
+- ``cat_sleep``, ``cat_exit``: how long ``cat config`` takes, its exit code (0)
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def main() -> int:
             record(plan, "unlock-interrupted")
             return 130
         return int(plan.get("unlock_exit", 0))
-    if command == "cat":
-        return 0
+    if command == "cat":  # the setup's connection test
+        time.sleep(float(plan.get("cat_sleep", 0)))
+        return int(plan.get("cat_exit", 0))
     if command in ("forget", "prune", "check"):  # maintenance: quick unless the plan says
         record(plan, command)
         for line in plan.get(f"{command}_lines", []):

@@ -71,6 +71,8 @@ ALL_VERSIONS = frozenset(
         "test_restore_real::test_a_conflicting_target_is_refused_without_writing_then_overwrite_replaces",
         "test_restore_real::test_a_stopped_restore_leaves_a_clean_target_and_no_lock",
         "test_restore_real::test_restore_through_the_instance_waits_for_the_backup_and_reports_progress",
+        # setup: the connection test's verdict and init, from the wizard to a real backup
+        "test_setup_wizard::test_a_new_local_folder_is_created_written_and_backed_up_for_real",
     }
 )
 

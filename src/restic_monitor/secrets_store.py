@@ -24,6 +24,21 @@ def _keyring() -> object:
     return keyring
 
 
+def unavailable_reason() -> str | None:
+    """Why no keyring can keep a secret here (None: one can), without touching an entry:
+    reading one may make the desktop ask the user to create a keyring. May ask D-Bus."""
+    keyring = _keyring()
+    try:
+        backend = keyring.get_keyring()  # type: ignore[attr-defined]
+        priority = float(backend.priority)
+    except Exception as exc:
+        return f"the system keyring cannot be used ({exc.__class__.__name__})"
+    if priority <= 0:  # the failing or null backend, or a chain of none
+        return ("no system keyring was found (Secret Service, KWallet, macOS Keychain or "
+                "Windows Credential Manager)")  # fmt: skip
+    return None
+
+
 def get_secret(name: str) -> str | None:
     keyring = _keyring()
     try:

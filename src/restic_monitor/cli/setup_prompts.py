@@ -22,6 +22,13 @@ from restic_monitor.paths import Home
 
 
 def interactive_setup(args: argparse.Namespace, home: Home, name: str) -> int:
+    if not args.no_gui:
+        from restic_monitor.platform.display import unreachable_reason
+
+        if unreachable_reason() is None:
+            from restic_monitor.tray.setup_wizard import run_wizard
+
+            return run_wizard(home, name, args.restic_exe)
     if not sys.stdin.isatty() and not args.no_gui:
         raise CliError("no terminal to ask in: give --repository and a password option "
                        "(see `setup --help`), or --no-gui to answer from standard input",

@@ -50,6 +50,17 @@ class OpenWindows:
 
         self._keep(SettingsWindow(home, profile, profiles, on_saved))
 
+    def setup_wizard(self, home: Home, profile: str, restic_exe: str, on_done: Any) -> None:
+        """The setup wizard for a profile; ``on_done(profile, back_up_now)`` once its
+        files are written."""
+        from PySide6.QtCore import Qt
+
+        from restic_monitor.tray.setup_wizard import SetupWizard
+
+        wizard = SetupWizard(home, profile, restic_exe, on_done=on_done)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._keep(wizard)
+
     def close_all(self) -> None:
         """The app quits: every window closes (a restore window unmounts its folder)."""
         for window in list(self._open):
