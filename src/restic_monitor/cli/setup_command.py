@@ -7,20 +7,33 @@ yet (``--init`` creates it), wrong password, cannot reach the server,
 permission denied, locked. Nothing is written until the test passes; then
 env.json (owner-only) and settings.json (with every default) are written
 atomically, existing ones kept unless ``--force``.
+
+restic 0.17 and later retry a failing backend for up to 15 minutes, saying so
+on each try; the test reads what restic says while it runs and answers from
+its first failure when that names the cause (a server that cannot be reached,
+an S3 bucket that does not exist yet, permission denied), or after a short
+grace when it does not, instead of waiting for restic to give up.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import queue
+import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restic_monitor.cli.common import CliError
 from restic_monitor.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import DEFAULT_PROFILE, Home, valid_profile_name
+
+if TYPE_CHECKING:
+    from restic_monitor.restic.command import ResticCommand
 
 #: Excludes offered to everyone: caches and trash never need a backup.
 DEFAULT_FLAGS = ("--exclude-caches", "--exclude-if-present", ".nobackup")
@@ -52,24 +65,89 @@ def _env(args: argparse.Namespace) -> dict[str, Any]:
     return env
 
 
+#: How long the connection test waits for restic's answer.
+TEST_TIMEOUT = 120.0
+#: How long it waits on once restic retries an error that names no known cause.
+RETRY_GRACE = 10.0
+#: restic 0.17+: ``Stat(<config/>) returned error, retrying after 1.4s: <the error>``.
+_RETRYING = re.compile(r"returned error, retrying after [^:]*: (?P<error>.+)$")
+
+
+def _reason_of(error: str) -> str | None:
+    """What a backend error restic retries says about the repository, if anything."""
+    from restic_monitor.restic.outcomes import reason_from_messages
+
+    lowered = error.lower()
+    if "permission denied" in lowered:
+        return "permission_denied"
+    # S3 (restic counts only a missing object as "no repository", and retries this):
+    if "bucket does not exist" in lowered or "nosuchbucket" in lowered:
+        return "repository_missing"
+    return reason_from_messages([error])
+
+
+def _ask(cmd: ResticCommand) -> tuple[int | None, list[str], str]:
+    """Run restic and read its stderr as it comes: (exit code, masked lines, "") when it
+    ends; (None, lines, the error it retries) when stopped for that, or on time."""
+    from restic_monitor.platform.process import hard_kill, popen_options
+
+    proc = subprocess.Popen(
+        list(cmd.argv), env=cmd.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, **popen_options(low_priority=False),
+    )  # fmt: skip
+    said: queue.Queue[bytes | None] = queue.Queue()
+
+    def pump(pipe: Any) -> None:
+        for raw in pipe:
+            said.put(raw)
+        said.put(None)
+
+    reader = threading.Thread(target=pump, args=(proc.stderr,), daemon=True)
+    reader.start()
+    lines: list[str] = []
+    error = ""
+    deadline = time.monotonic() + TEST_TIMEOUT
+    try:
+        while True:
+            try:
+                raw = said.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                return None, lines, error
+            if raw is None:
+                return proc.wait(), lines, ""
+            for line in cmd.masked_lines(raw):
+                lines.append(line)
+                retrying = _RETRYING.search(line)
+                if retrying:
+                    error = retrying["error"].strip()
+                    if _reason_of(error):
+                        return None, lines, error
+                    deadline = min(deadline, time.monotonic() + RETRY_GRACE)
+    finally:
+        hard_kill(proc)
+        proc.wait()
+        reader.join(5)
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
 def _test(restic: str, env: dict[str, str]) -> tuple[str, str]:
     """(reason, restic's last words): ``ok``, ``repository_missing``, ``wrong_password``,
     ``repository_unreachable``, ``permission_denied``, ``locked`` or ``fatal``."""
     from restic_monitor.restic.command import Restic
     from restic_monitor.restic.outcomes import classify
 
-    cmd = Restic(restic, env).command("--no-lock", "cat", "config")
-    try:
-        done = cmd.run(timeout=120)
-    except subprocess.TimeoutExpired:
-        return "repository_unreachable", "no answer within 120 s"
-    lines = cmd.masked_lines(done.stderr)
+    code, lines, error = _ask(Restic(restic, env).command("--no-lock", "cat", "config"))
+    if code is None:  # stopped: restic kept retrying, or said nothing in time
+        if not error:
+            return "repository_unreachable", f"no answer within {TEST_TIMEOUT:.0f} s"
+        return _reason_of(error) or "fatal", error
     said = next((ln for ln in reversed(lines) if "atal" in ln), lines[-1] if lines else "")
-    if done.returncode == 0:
+    if code == 0:
         return "ok", ""
     if any("permission denied" in ln.lower() for ln in lines):
         return "permission_denied", said
-    return classify(done.returncode, lines).reason, said
+    return classify(code, lines).reason, said
 
 
 _WORDS = {
@@ -108,7 +186,12 @@ def cmd_setup(args: argparse.Namespace, home: Home) -> int:
     reason, said = _test(restic, env)
     if reason == "repository_missing" and args.init:
         init = Restic(restic, env).command("init")
-        done = init.run(timeout=300)
+        try:
+            done = init.run(timeout=300)
+        except subprocess.TimeoutExpired:
+            raise CliError(
+                f"restic init at {where} did not finish within 300 s", EXIT_FAILED
+            ) from None
         if done.returncode != 0:
             last = (init.masked_lines(done.stderr) or [""])[-1]
             raise CliError(f"restic init at {where} failed: {last}", EXIT_FAILED)
