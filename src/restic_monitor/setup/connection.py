@@ -5,16 +5,34 @@ directory" means "there is no repository here yet, create one?"; "dial tcp:
 lookup nas: no such host" means "the name nas is not known". Setup tests the
 connection before it writes anything, and the settings window re-tests it,
 through :func:`test_connection`; both say the verdict with :meth:`Verdict.words`.
+
+restic 0.17 and later retry a failing backend for up to 15 minutes (a refused
+connection, an S3 bucket that does not exist yet), saying so on each try. The
+test reads what restic says while it runs and answers from the first retried
+error that names its cause, or after a short grace when it names none,
+instead of waiting for restic to give up.
 """
 
 from __future__ import annotations
 
+import queue
+import re
 import subprocess
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-#: How long one test may take: restic 0.17+ retries an unreachable server.
+if TYPE_CHECKING:
+    from restic_monitor.restic.command import ResticCommand
+
+#: How long one test may take when restic says nothing at all.
 TEST_TIMEOUT = 60.0
+#: How long it waits on once restic retries an error that names no known cause.
+RETRY_GRACE = 10.0
+#: restic 0.17+: ``Stat(<config/>) returned error, retrying after 1.4s: <the error>``.
+_RETRYING = re.compile(r"returned error, retrying after [^:]*: (?P<error>.+)$")
 INIT_TIMEOUT = 300.0
 
 _WORDS = {
@@ -68,24 +86,81 @@ def test_connection(restic: str, env: Mapping[str, str], timeout: float = TEST_T
     from restic_monitor.restic.command import Restic
     from restic_monitor.restic.outcomes import classify
 
-    cmd = Restic(restic, env).command("--no-lock", "cat", "config")
-    try:
-        done = cmd.run(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return Verdict("repository_unreachable", f"no answer within {timeout:.0f} s")
-    lines = cmd.masked_lines(done.stderr)
+    code, lines, error = _ask(Restic(restic, env).command("--no-lock", "cat", "config"), timeout)
+    if code is None:  # stopped: restic kept retrying, or said nothing in time
+        if not error:
+            return Verdict("repository_unreachable", f"no answer within {timeout:.0f} s")
+        return Verdict(_reason_of(error) or "fatal", error)
     said = next((ln for ln in reversed(lines) if "atal" in ln), lines[-1] if lines else "")
-    if done.returncode == 0:
+    if code == 0:
         return Verdict("ok")
     if any("permission denied" in ln.lower() for ln in lines):
         return Verdict("permission_denied", said)
-    reason = classify(done.returncode, lines).reason
+    reason = classify(code, lines).reason
     network = _network_line(lines)
     if reason in ("repository_missing", "wrong_password", "locked"):
         return Verdict(reason, said)
     if reason == "repository_unreachable" or network:
         return Verdict("repository_unreachable", network or said)
     return Verdict("fatal", said)
+
+
+def _reason_of(error: str) -> str | None:
+    """What a backend error restic retries says about the repository, if anything."""
+    from restic_monitor.restic.outcomes import reason_from_messages
+
+    lowered = error.lower()
+    if "permission denied" in lowered:
+        return "permission_denied"
+    # S3 (restic counts only a missing object as "no repository", and retries this):
+    if "bucket does not exist" in lowered or "nosuchbucket" in lowered:
+        return "repository_missing"
+    return reason_from_messages([error])
+
+
+def _ask(cmd: ResticCommand, timeout: float) -> tuple[int | None, list[str], str]:
+    """Run restic, reading its stderr as it comes: (exit code, masked lines, "") when it
+    ends; (None, lines, the error it retries) when stopped for that, or on time."""
+    from restic_monitor.platform.process import hard_kill, popen_options
+
+    proc = subprocess.Popen(
+        list(cmd.argv), env=cmd.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, **popen_options(low_priority=False),
+    )  # fmt: skip
+    said: queue.Queue[bytes | None] = queue.Queue()
+
+    def pump(pipe: Any) -> None:
+        for raw in pipe:
+            said.put(raw)
+        said.put(None)
+
+    reader = threading.Thread(target=pump, args=(proc.stderr,), daemon=True)
+    reader.start()
+    lines: list[str] = []
+    error = ""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                raw = said.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                return None, lines, error
+            if raw is None:
+                return proc.wait(), lines, ""
+            for line in cmd.masked_lines(raw):
+                lines.append(line)
+                retrying = _RETRYING.search(line)
+                if retrying:
+                    error = retrying["error"].strip()
+                    if _reason_of(error):
+                        return None, lines, error
+                    deadline = min(deadline, time.monotonic() + RETRY_GRACE)
+    finally:
+        hard_kill(proc)
+        proc.wait()
+        reader.join(5)
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 def _network_line(lines: list[str]) -> str:
