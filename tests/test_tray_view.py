@@ -309,6 +309,8 @@ def test_menu_when_all_is_well() -> None:
         "Application log",
         "Last restic log",
         "Open logs folder",
+        "Settings…",
+        "Set up a backup…",
         "Open configuration folder",
         "Reload configuration",
         "Quit",
@@ -320,6 +322,8 @@ def test_menu_when_all_is_well() -> None:
         "Open restic &shell",
         "&History…",
         "&Logs",
+        "Setti&ngs…",
+        "Set &up a backup…",
         "Open &configuration folder",
         "Reload confi&guration",
         "&Quit",
@@ -622,6 +626,8 @@ def test_two_profiles_get_a_section_each_with_their_own_commands() -> None:
         "Open restic shell",
         "History…",
         "Logs",
+        "Settings…",
+        "Set up a backup…",
         "Open configuration folder",
         "Reload configuration",
         "Quit",
@@ -635,6 +641,7 @@ def test_two_profiles_get_a_section_each_with_their_own_commands() -> None:
             "Open restic shell",
             "History…",
             "Last restic log",
+            "Settings…",
             "Open configuration folder",
         ]
         assert all(e.profile == name for e in commands if not e.separator), name
@@ -789,8 +796,9 @@ def test_the_profile_submenus_get_letters_the_home_entries_do_not_use() -> None:
     view = tray_view(home(profile("home"), profile("cloud")), NOW)
 
     titles = [e.text for e in view.menu if e.children][:2]
-    # h is History…'s; c and l are the configuration folder's and Logs'; o is home's now.
-    assert titles == ["h&ome", "clo&ud"]
+    # h is History…'s; c and l are the configuration folder's and Logs', u is Set up…'s;
+    # o is home's now.
+    assert titles == ["h&ome", "clou&d"]
 
 
 # --- wording --------------------------------------------------------------------------------

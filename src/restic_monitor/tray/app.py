@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCursor
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
 from restic_monitor import __version__
@@ -28,13 +28,13 @@ from restic_monitor.paths import Home
 from restic_monitor.platform.desktop_notifications import DesktopNotifier
 from restic_monitor.platform.idle import IdleSource
 from restic_monitor.status.model import Status
-from restic_monitor.tray import icons, opens
+from restic_monitor.tray import icons, opens, setup_actions
 from restic_monitor.tray.bridge import Bridge, QtNotifier
+from restic_monitor.tray.menu_fill import fill_menu
 from restic_monitor.tray.open_windows import OpenWindows
 from restic_monitor.tray.state import IconState
 from restic_monitor.tray.view import (
     Action,
-    Entry,
     TrayView,
     has_problems,
     stopped_view,
@@ -47,11 +47,6 @@ log = logging.getLogger(__name__)
 RUNNING_REFRESH_MS = 1000
 #: ...and otherwise, for relative times such as "2 h ago".
 IDLE_REFRESH_MS = 60_000
-#: The widest information line in the menu, in device-independent pixels: the
-#: menu stays under ~480 px at 100 % scale; the problems window has the rest.
-MENU_LINE_PX = 420
-#: Lines this short fit in MENU_LINE_PX in any menu font, so are not measured.
-SHORT_LINE_CHARS = 36
 
 
 class TrayApp(QObject):
@@ -92,6 +87,8 @@ class TrayApp(QObject):
         self._stopped: str | None = None
         #: Problems of the tray's own parts that do not stop backups.
         self._problems: list[str] = []
+        #: Nothing was ever set up in this home (seen when the engine started).
+        self._fresh = False
 
         self.tray = tray or QSystemTrayIcon(icons.icon(IconState.STARTING))
         self.menu = QMenu()
@@ -134,6 +131,7 @@ class TrayApp(QObject):
                 return
             # Backups run; what failed is a part around the engine (the control channel).
             self._problems.append(f"the command line cannot reach this instance ({message})")
+        self._fresh = setup_actions.is_fresh(self.home)
         self.bridge.ready.emit()
 
     @Slot(str)
@@ -156,6 +154,8 @@ class TrayApp(QObject):
     def _on_ready(self) -> None:
         log.info("tray ready (restic-monitor %s, home %s)", __version__, self.home.root)
         self.refresh()
+        if self._fresh:  # nothing set up yet: the wizard, not a JSON file, comes first
+            self.perform(Action.SETUP)
 
     def quit(self, ask: bool = True) -> None:
         if self._quitting:
@@ -231,35 +231,7 @@ class TrayApp(QObject):
             sub.deleteLater()
         self._submenus = []
         self.menu.clear()
-        self._fill(self.menu, self._view.menu)
-
-    def _fill(self, menu: QMenu, entries: tuple[Entry, ...]) -> None:
-        for entry in entries:
-            if entry.separator:
-                menu.addSeparator()
-            elif entry.children:
-                sub = menu.addMenu(entry.text)
-                sub.setToolTipsVisible(True)
-                self._submenus.append(sub)
-                self._fill(sub, entry.children)
-            else:
-                text, full = entry.text, entry.full
-                if not entry.action:  # information: no mnemonic, at most MENU_LINE_PX wide
-                    shown = text
-                    if len(text) > SHORT_LINE_CHARS:  # (measuring loads the fonts: not idly)
-                        shown = menu.fontMetrics().elidedText(
-                            text, Qt.TextElideMode.ElideRight, MENU_LINE_PX
-                        )
-                    full = full or (text if shown != text else None)
-                    text = shown.replace("&", "&&")
-                action = QAction(text, menu)
-                # Information is drawn enabled (full contrast) and opens the whole text.
-                action.setEnabled(entry.enabled)
-                if full:
-                    action.setToolTip(full)
-                chosen, profile = entry.action or Action.PROBLEMS, entry.profile
-                action.triggered.connect(lambda _=False, a=chosen, p=profile: self.perform(a, p))
-                menu.addAction(action)
+        fill_menu(self.menu, self._view.menu, self.perform, self._submenus)
 
     @Slot(QSystemTrayIcon.ActivationReason)
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -279,6 +251,12 @@ class TrayApp(QObject):
             Action.PAUSE: lambda: self._command("pause", lambda: engine.pause(profile=profile)),
             Action.RESUME: lambda: self._command("resume", lambda: engine.resume(profile)),
             Action.RELOAD: lambda: self._command("reload", engine.reload),
+            Action.SETUP: lambda: setup_actions.open_setup(
+                self.windows, self.home, engine, self._command
+            ),
+            Action.SETTINGS: lambda: setup_actions.open_settings(
+                self.windows, self.home, self._status, profile, self._command, engine
+            ),
             Action.SHELL: lambda: self._open_shell(profile),
             Action.HISTORY: lambda: self._open_history(profile),
             Action.RESTORE: lambda: self._open_restore(profile),

@@ -54,6 +54,8 @@ class Action(str, enum.Enum):
     LOGS_FOLDER = "logs-folder"
     CONFIG_FOLDER = "config-folder"
     RELOAD = "reload"
+    SETTINGS = "settings"
+    SETUP = "setup"
     QUIT = "quit"
 
 
@@ -208,6 +210,8 @@ def _profile_commands(p: ProfileStatus) -> list[Entry]:
 def _home_tail(logs: tuple[Entry, ...]) -> list[Entry]:
     return [
         Entry("&Logs", children=(Entry("&Application log", Action.APP_LOG), *logs)),
+        Entry("Setti&ngs…", Action.SETTINGS),
+        Entry("Set &up a backup…", Action.SETUP),
         Entry("Open &configuration folder", Action.CONFIG_FOLDER),
         Entry("Reload confi&guration", Action.RELOAD),
         SEPARATOR,
@@ -273,12 +277,13 @@ def _profile_submenu(p: ProfileStatus) -> tuple[Entry, ...]:
         Entry("Open restic &shell", Action.SHELL, enabled=config_ok, profile=p.name),
         Entry("&History…", Action.HISTORY, profile=p.name),
         Entry("Last restic &log", Action.LAST_LOG, profile=p.name),
+        Entry("Setti&ngs…", Action.SETTINGS, profile=p.name),
         Entry("Open &configuration folder", Action.CONFIG_FOLDER, profile=p.name),
     )
 
 
 #: The mnemonics of the home's own entries in a menu with several profiles.
-_HOME_KEYS = frozenset("bprshlcgqwe")
+_HOME_KEYS = frozenset("bprshlcgqwenu")
 
 
 def _profiles_menu(status: Status, now: float) -> list[Entry]:
