@@ -89,9 +89,8 @@ def to_the_folders(wizard: SetupWizard, where: Path, password: str) -> None:
 
 
 def choose(wizard: SetupWizard, folder: Path) -> None:
-    """The folder alone; the tests' folders live in /tmp, which the temp group leaves out."""
+    """The folder alone, the presets as offered."""
     wizard.folders_page.set_folders([str(folder)])
-    wizard.folders_page.group_boxes["temp"].setChecked(False)
 
 
 def to_the_test(wizard: SetupWizard, where: Path, password: str, folder: Path) -> None:

@@ -48,7 +48,6 @@ def script(wizard: SetupWizard, repository: str, folder: str) -> Iterator[Step]:
     next_button.click()
     page = wizard.folders_page
     page.set_folders([folder])
-    page.group_boxes["temp"].setChecked(False)  # the test's folder lives in /tmp
     page.patterns.setText("*.iso")
     yield lambda: page.estimate is not None
     yield pause(300)
