@@ -15,7 +15,17 @@ from pathlib import Path
 
 from restic_monitor.paths import Home
 
-from .conftest import SECRET, Repo, cli, cli_env
+from .conftest import (
+    SECRET,
+    DaemonProcess,
+    Repo,
+    cli,
+    cli_env,
+    files_containing,
+    restored_path,
+    same_tree,
+    start_daemon,
+)
 from .test_remote_faults import RestServer
 
 
@@ -31,8 +41,38 @@ def nothing_written(home: Home) -> bool:
     return not home.settings_json.exists() and not home.env_json.exists()
 
 
-def test_a_new_local_folder_with_init_then_a_real_backup(
-    home: Home, sample: Path, tmp_path: Path, restic_exe: str
+def restic_in(env: dict[str, str], restic_exe: str) -> Repo:
+    """The real restic on the repository ``env`` names (for a remote one, ``path`` is
+    only its name)."""
+    return Repo(Path(env["RESTIC_REPOSITORY"]), env["RESTIC_PASSWORD"], restic_exe, env)
+
+
+def backs_up_through_the_monitor(
+    home: Home, sample: Path, tmp_path: Path, daemons: list[DaemonProcess], repo: Repo,
+    *secrets: str,
+) -> None:  # fmt: skip
+    """The monitor started on the files setup wrote backs ``sample`` up into ``repo``
+    when asked; the real restic lists that snapshot and restores it byte for byte. No
+    secret (the password, ``secrets``) is in the monitor's logs."""
+    daemon = start_daemon(home, tmp_path / "idle", idle=0)
+    daemons.append(daemon)
+    assert repo.snapshots() == []
+    backup = cli(home, "backup")
+    assert backup.returncode == 0, backup.stdout + backup.stderr
+    run = daemon.status()["last_run"]
+    assert run["outcome"] == "success" and run["trigger"] == "manual", run
+    snapshots = repo.snapshots()
+    assert len(snapshots) == 1 and snapshots[0]["paths"] == [str(sample)]
+    assert snapshots[0]["id"].startswith(run["snapshot_id"])
+    target = tmp_path / "restored"
+    repo.run("restore", snapshots[0]["id"], "--target", str(target))
+    assert same_tree(restored_path(target, sample), sample)
+    for secret in (SECRET, *secrets):
+        assert files_containing(home.root, secret) == [home.env_json]
+
+
+def test_a_new_local_folder_with_init_then_the_monitor_backs_up_there(
+    home: Home, sample: Path, tmp_path: Path, restic_exe: str, daemons: list[DaemonProcess]
 ) -> None:
     where = tmp_path / "new-repo"
     done = setup(
@@ -47,15 +87,11 @@ def test_a_new_local_folder_with_init_then_a_real_backup(
     assert settings["args"][-1] == str(sample) and "*.tmp" in settings["args"]
     assert "$schema" in settings and settings["restic_exe"] == restic_exe
     assert SECRET not in done.stdout + done.stderr
-    backup = cli(home, "backup")
-    assert backup.returncode == 0, backup.stderr
-    env_of = {"RESTIC_REPOSITORY": str(where), "RESTIC_PASSWORD": SECRET}
-    repo = Repo(where, SECRET, restic_exe, env_of)
-    assert len(repo.snapshots()) == 1
+    backs_up_through_the_monitor(home, sample, tmp_path, daemons, restic_in(env, restic_exe))
 
 
-def test_a_rest_server_then_a_real_backup(
-    home: Home, sample: Path, tmp_path: Path, restic_exe: str
+def test_a_rest_server_then_the_monitor_backs_up_there(
+    home: Home, sample: Path, tmp_path: Path, restic_exe: str, daemons: list[DaemonProcess]
 ) -> None:
     server = RestServer(tmp_path / "rest", tmp_path / "rclone.log")
     server.start()
@@ -63,7 +99,8 @@ def test_a_rest_server_then_a_real_backup(
         done = setup(home, SECRET, "--repository", server.url, "--password-stdin", "--folder",
                      str(sample), "--init", "--restic-exe", restic_exe)  # fmt: skip
         assert done.returncode == 0, done.stderr
-        assert cli(home, "backup").returncode == 0
+        env = json.loads(home.env_json.read_text())
+        backs_up_through_the_monitor(home, sample, tmp_path, daemons, restic_in(env, restic_exe))
         assert list((tmp_path / "rest" / "snapshots").iterdir())
     finally:
         server.kill()

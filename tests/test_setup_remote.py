@@ -36,17 +36,11 @@ from .conftest import (
     IN_CI,
     SECRET,
     DaemonProcess,
-    Repo,
-    cli,
-    files_containing,
     require_tool,
-    restored_path,
-    same_tree,
-    start_daemon,
     wait_until,
 )
 from .test_remote_faults import _free_port
-from .test_setup_command import nothing_written, setup
+from .test_setup_command import backs_up_through_the_monitor, nothing_written, restic_in, setup
 
 KEY_ID = "AKIASETUPTEST0000001"
 S3_SECRET = "s3-secret-planted-d0-not-leak"
@@ -115,36 +109,6 @@ def new_bucket(endpoint: str) -> str:
 
 def no_secret_in(done: subprocess.CompletedProcess[str], *secrets: str) -> bool:
     return not any(s in done.stdout + done.stderr for s in secrets)
-
-
-def restic_in(env: dict[str, str], restic_exe: str) -> Repo:
-    """The real restic on the repository ``env`` names (for a remote one, ``path`` is
-    only its name)."""
-    return Repo(Path(env["RESTIC_REPOSITORY"]), env["RESTIC_PASSWORD"], restic_exe, env)
-
-
-def backs_up_through_the_monitor(
-    home: Home, sample: Path, tmp_path: Path, daemons: list[DaemonProcess], repo: Repo,
-    *secrets: str,
-) -> None:  # fmt: skip
-    """The monitor started on the files setup wrote backs ``sample`` up into ``repo``
-    when asked; the real restic lists that snapshot and restores it byte for byte. No
-    secret (the password, ``secrets``) is in the monitor's logs."""
-    daemon = start_daemon(home, tmp_path / "idle", idle=0)
-    daemons.append(daemon)
-    assert repo.snapshots() == []
-    backup = cli(home, "backup")
-    assert backup.returncode == 0, backup.stdout + backup.stderr
-    run = daemon.status()["last_run"]
-    assert run["outcome"] == "success" and run["trigger"] == "manual", run
-    snapshots = repo.snapshots()
-    assert len(snapshots) == 1 and snapshots[0]["paths"] == [str(sample)]
-    assert snapshots[0]["id"].startswith(run["snapshot_id"])
-    target = tmp_path / "restored"
-    repo.run("restore", snapshots[0]["id"], "--target", str(target))
-    assert same_tree(restored_path(target, sample), sample)
-    for secret in (SECRET, *secrets):
-        assert files_containing(home.root, secret) == [home.env_json]
 
 
 def test_s3_with_init_then_the_monitor_backs_up_there(
