@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from restic_monitor.cli.common import CliError
-from restic_monitor.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from restic_monitor.exitcodes import EXIT_USAGE
 from restic_monitor.paths import DEFAULT_PROFILE, Home, valid_profile_name
 
 
@@ -56,6 +56,7 @@ def cmd_setup(args: argparse.Namespace, home: Home) -> int:
         from restic_monitor.cli.setup_prompts import interactive_setup
 
         return interactive_setup(args, home, name)
+    from restic_monitor.cli.setup_finish import refuse_existing
     from restic_monitor.setup.presets import (
         backup_args,
         chosen_patterns,
@@ -63,81 +64,17 @@ def cmd_setup(args: argparse.Namespace, home: Home) -> int:
         exclude_groups,
     )
 
-    _refuse_existing(home, name, args.force)
+    refuse_existing(home, name, args.force)
     env = _env(args)
     folders = [str(Path(f).expanduser().absolute()) for f in args.folder or ()]
     groups = exclude_groups()
     presets = [] if args.no_presets else chosen_patterns(groups, {g.key for g in groups
                                                                   if g.default_on})  # fmt: skip
     args_ = backup_args(folders or default_folders(), [*presets, *(args.exclude or ())])
+    from restic_monitor.cli.setup_finish import finish_setup
+
     return finish_setup(home, name, env, args_, args.restic_exe, init=args.init,
                         keyring=args.keyring, force=args.force)  # fmt: skip
-
-
-def _refuse_existing(home: Home, name: str, force: bool) -> None:
-    from restic_monitor.setup.write import existing_files
-
-    existing = existing_files(home.profile(name))
-    if existing and not force:
-        raise CliError(
-            f"{', '.join(map(str, existing))} exist already: nothing written (--force replaces)",
-            EXIT_USAGE,
-        )
-
-
-def finish_setup(
-    home: Home,
-    name: str,
-    env: dict[str, str],
-    backup_args: list[str],
-    restic_exe: str,
-    *,
-    init: bool,
-    keyring: bool,
-    force: bool,
-    ask_init: Any = None,
-) -> int:
-    """Test the connection (create the repository when allowed), then write both files.
-
-    ``ask_init``: asked (the prompts' face) when no repository is there yet
-    and ``init`` was not given.
-    """
-    from restic_monitor.restic.command import ResticUnavailable, find_restic
-    from restic_monitor.restic.masking import Redactor, secrets_of
-    from restic_monitor.setup.connection import init_repository, test_connection
-    from restic_monitor.setup.write import ProfileExists, settings_for, write_profile
-
-    try:
-        restic = find_restic(restic_exe)
-    except ResticUnavailable as exc:
-        raise CliError(exc.message, EXIT_USAGE) from None
-    where = Redactor(secrets_of(env)).text(env["RESTIC_REPOSITORY"])
-    print(f"Testing the connection to {where}…", file=sys.stderr)
-    verdict = test_connection(restic, env)
-    if verdict.reason == "repository_missing" and (init or (ask_init and ask_init(where))):
-        failed = init_repository(restic, env)
-        if failed is not None:
-            raise CliError(f"restic init at {where} failed: {failed}. Nothing was written.",
-                           EXIT_FAILED)  # fmt: skip
-        print(f"Created a new repository at {where}.", file=sys.stderr)
-    elif not verdict.ok:
-        words = verdict.words(where)
-        if verdict.reason == "repository_missing":
-            words += " Add --init to create one there."
-        elif verdict.said:
-            words += f" (restic: {verdict.said})"
-        raise CliError(f"{words} Nothing was written.", EXIT_FAILED)
-    try:
-        paths = write_profile(home, name, env, settings_for(backup_args, restic_exe),
-                              keyring=keyring, force=force)  # fmt: skip
-    except ProfileExists as exc:
-        raise CliError(f"{exc}: nothing written (--force replaces)", EXIT_USAGE) from None
-    print(f"Wrote {paths.env_json} and {paths.settings_json}.")
-    which = "" if name == DEFAULT_PROFILE else f" --profile {name}"
-    backup, run, install = (home.command(c) for c in ("backup" + which, "run", "install"))
-    print(f"Back up now with `{backup}`, or start the monitor (`{run}`; `{install}` starts it "
-          "at login).")  # fmt: skip
-    return EXIT_OK
 
 
 def add_setup_parser(add: Any) -> None:

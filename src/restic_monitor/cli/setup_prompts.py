@@ -72,10 +72,10 @@ class Prompts:
             print(f"Please give a number from 1 to {len(options)}.", file=sys.stderr)
 
     def run(self, args: argparse.Namespace, home: Home, name: str) -> int:
-        from restic_monitor.cli.setup_command import _refuse_existing, finish_setup
+        from restic_monitor.cli.setup_finish import finish_setup, refuse_existing
         from restic_monitor.setup.kinds import KINDS, SetupInputError, build
 
-        _refuse_existing(home, name, args.force)
+        refuse_existing(home, name, args.force)
         print(f"Setting up the backup profile {name!r}.", file=sys.stderr)
         kind = KINDS[self.choose("Where should the backups go?", [k.label for k in KINDS])]
         if kind.about:
