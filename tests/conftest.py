@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -28,6 +28,9 @@ IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 # Widget tests render offscreen; the desktop tests start their own X server.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).parent
+if TYPE_CHECKING:
+    from .desktop import Desktop
+
 SECRET = "planted-s3cret-d0-not-leak"
 
 
@@ -425,3 +428,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.x11)
         if module in _SLOW_MODULES or "daemons" in fixtures or "restic" in item.keywords:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def desktop(tmp_path: Path) -> Iterator[Desktop]:
+    """A real X display with a tray host and a notification daemon (tests/desktop.py)."""
+    from .desktop import Desktop, missing_tools
+
+    missing = missing_tools()
+    if missing:
+        message = f"desktop tools missing: {', '.join(missing)}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: .ci/run must install them)")
+        pytest.skip("SKIPPED LOUDLY: " + message)
+    desk = Desktop(tmp_path / "desktop").start()
+    yield desk
+    desk.stop()

@@ -37,8 +37,8 @@ from restic_monitor.setup.connection import Verdict
 from restic_monitor.tray.open_windows import OpenWindows
 from restic_monitor.tray.settings_window import SettingsWindow
 
-from .conftest import IN_CI, SECRET, Repo, cli, files_containing, wait_until, write_config
-from .desktop import Desktop, missing_tools
+from .conftest import SECRET, Repo, cli, files_containing, wait_until, write_config
+from .desktop import Desktop
 from .test_keyring import secret_service  # noqa: F401 - a fixture
 
 SCHEMA = "file:///opt/restic-monitor/settings.schema.json"
@@ -382,19 +382,6 @@ def _line(app: subprocess.Popen[bytes], timeout: float = 20) -> str:
             raise AssertionError(f"the window said no more than {out!r} within {timeout} s")
         out += byte
     return out.decode().strip()
-
-
-@pytest.fixture
-def desktop(tmp_path: Path) -> Iterator[Desktop]:
-    missing = missing_tools()
-    if missing:
-        message = f"desktop tools missing: {', '.join(missing)}"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: .ci/run must install them)")
-        pytest.skip("SKIPPED LOUDLY: " + message)
-    desk = Desktop(tmp_path / "desktop").start()
-    yield desk
-    desk.stop()
 
 
 def test_the_window_on_a_real_desktop_with_its_pages_and_screenshot(

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +19,10 @@ import pytest
 
 from restic_monitor.paths import Home
 
-from .conftest import IN_CI, Repo, cli, wait_until, write_config
-from .desktop import Desktop, missing_tools
+from .conftest import Repo, cli, wait_until, write_config
+from .desktop import Desktop
 
 CROP = "600x330+424+0"  # the top right corner: icon, menu, notifications
-
-
-@pytest.fixture
-def desktop(tmp_path: Path) -> Iterator[Desktop]:
-    missing = missing_tools()
-    if missing:
-        message = f"desktop tools missing: {', '.join(missing)}"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: .ci/run must install them)")
-        pytest.skip("SKIPPED LOUDLY: " + message)
-    desk = Desktop(tmp_path / "desktop").start()
-    yield desk
-    desk.stop()
 
 
 @pytest.fixture
