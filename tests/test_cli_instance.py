@@ -641,3 +641,26 @@ def test_history_json_is_written_as_it_is_read_in_the_same_form_as_before(
     for chosen in (items, []):
         _json_array(iter(chosen))
         assert capsys.readouterr().out == json_module.dumps(chosen, indent=2) + "\n"
+
+
+def test_status_json_of_a_running_instance_imports_only_what_asking_needs(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    """The command scripts and status bars call every few seconds stays near the
+    interpreter's own start: no typing, sqlite, Qt, engine or status model."""
+    _fake_config(home, fake_restic)
+    daemons.append(start_daemon(home, tmp_path / "idle"))
+    listing = (
+        "import sys, atexit; "
+        "atexit.register(lambda: sys.stderr.write('MODULES ' + ' '.join(sys.modules))); "
+        "from restic_monitor.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", listing, "--home", str(home.root), "status", "--json"],
+        capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and json.loads(done.stdout)["instance_running"] is True
+    loaded = set(done.stderr.rsplit("MODULES ", 1)[1].split())
+    heavy = {"typing", "sqlite3", "PySide6", "dataclasses", "logging", "subprocess"}
+    heavy |= {"restic_monitor.engine", "restic_monitor.status.model", "restic_monitor.tray"}
+    assert heavy & loaded == set(), sorted(heavy & loaded)
