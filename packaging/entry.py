@@ -22,6 +22,6 @@ def _streams_for_a_windowed_app() -> None:
 
 _streams_for_a_windowed_app()
 
-from restic_monitor.cli.main import main  # noqa: E402
+from restic_monitor.cli.entry import main  # noqa: E402
 
 sys.exit(main())

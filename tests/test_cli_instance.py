@@ -653,7 +653,7 @@ def test_status_json_of_a_running_instance_imports_only_what_asking_needs(
     listing = (
         "import sys, atexit; "
         "atexit.register(lambda: sys.stderr.write('MODULES ' + ' '.join(sys.modules))); "
-        "from restic_monitor.cli.main import main; sys.exit(main(sys.argv[1:]))"
+        "from restic_monitor.cli.entry import main; sys.exit(main(sys.argv[1:]))"
     )
     done = subprocess.run(
         [sys.executable, "-c", listing, "--home", str(home.root), "status", "--json"],
@@ -661,6 +661,40 @@ def test_status_json_of_a_running_instance_imports_only_what_asking_needs(
     )  # fmt: skip
     assert done.returncode == 0 and json.loads(done.stdout)["instance_running"] is True
     loaded = set(done.stderr.rsplit("MODULES ", 1)[1].split())
-    heavy = {"typing", "sqlite3", "PySide6", "dataclasses", "logging", "subprocess"}
+    heavy = {"typing", "sqlite3", "PySide6", "dataclasses", "logging", "subprocess", "argparse"}
     heavy |= {"restic_monitor.engine", "restic_monitor.status.model", "restic_monitor.tray"}
     assert heavy & loaded == set(), sorted(heavy & loaded)
+
+    # The full command line (argparse and all) prints the same answer.
+    full = subprocess.run(
+        [sys.executable, "-c", "import sys; from restic_monitor.cli.main import main; "
+         "sys.exit(main(sys.argv[1:]))", "--home", str(home.root), "status", "--json"],
+        capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
+    )  # fmt: skip
+    drop = ("idle_seconds", "last_success_age_seconds")  # (they move with the clock)
+    quick, whole = json.loads(done.stdout), json.loads(full.stdout)
+    for answer in (quick, whole, *quick["profiles"], *whole["profiles"]):
+        for key in drop:
+            answer.pop(key, None)
+    assert (full.returncode, whole) == (done.returncode, quick)
+
+
+def test_only_exactly_status_json_is_answered_before_the_parser() -> None:
+    from restic_monitor.cli.quick_status import _parse
+
+    answered = {
+        ("status", "--json"): (None, None),
+        ("--home", "/h", "status", "--json"): ("/h", None),
+        ("--home=/h", "--profile", "p", "status", "--json"): ("/h", "p"),
+        ("status", "--json", "--profile=p"): (None, "p"),
+        ("status", "--profile", "p", "--json"): (None, "p"),
+    }
+    for argv, expected in answered.items():
+        assert _parse(list(argv)) == expected, argv
+    for argv in (
+        ("status",), ("--json", "status"), ("status", "--json", "--json"), ("status", "--js"),
+        ("status", "--json", "--home", "/h"), ("--home", "status", "--json"), ("--home",),
+        ("--profile", "a", "status", "--json", "--profile", "b"), ("--debug", "status", "--json"),
+        ("status", "--json", "-h"), ("backup",), (), ("status", "--json", "--profile="),
+    ):  # fmt: skip
+        assert _parse(list(argv)) is None, argv

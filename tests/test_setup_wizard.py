@@ -36,9 +36,9 @@ from restic_monitor.tray.setup_wizard import SetupWizard, run_wizard
 from .conftest import SECRET, FakeRestic, Repo, cli, files_containing, write_config
 from .desktop import Desktop
 from .test_keyring import secret_service  # the real Secret Service on a private bus
-from .test_tray_desktop import desktop, shots  # Xvfb, trayer, dunst; where shots go
+from .test_tray_desktop import shots  # where the screenshots go
 
-__all__ = ["desktop", "secret_service", "shots"]
+__all__ = ["secret_service", "shots"]
 
 Done = list[tuple[str, bool]]
 

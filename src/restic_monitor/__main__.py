@@ -2,6 +2,6 @@
 
 import sys
 
-from restic_monitor.cli.main import main
+from restic_monitor.cli.entry import main
 
 sys.exit(main())

@@ -14,6 +14,7 @@ import argparse
 import json
 
 from restic_monitor.cli.common import call, chosen_profile, instance
+from restic_monitor.cli.quick_status import any_config_error
 from restic_monitor.control_client import ControlClient, ControlError, NoInstance
 from restic_monitor.exitcodes import EXIT_OK, EXIT_USAGE
 from restic_monitor.paths import Home
@@ -22,11 +23,6 @@ from restic_monitor.paths import Home
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-
-def any_config_error(status: dict[str, Any]) -> bool:
-    """Whether a profile of this status JSON has a configuration error (exit code 2)."""
-    return any(p.get("config_error") for p in status.get("profiles") or ())
 
 
 def _ask(home: Home, profile: str | None) -> Any:
