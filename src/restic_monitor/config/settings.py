@@ -7,7 +7,6 @@ against it and names the file, the key and what is expected.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import shutil
@@ -172,6 +171,8 @@ def _check(spec: SettingSpec, value: Any) -> str | None:
 
 
 def _unknown_key_message(key: str, known: list[str]) -> str:
+    import difflib  # (only for a typo: the idle tray does not keep it in memory)
+
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:
         return f"unknown setting, did you mean {close[0]}?"

@@ -12,7 +12,6 @@ a command line or in a temporary file.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -70,6 +69,8 @@ def windows_shell(env: dict[str, str], welcome: str | None = None) -> list[str]:
 
 def terminal_command(command: Sequence[str], env: dict[str, str] | None = None) -> list[str]:
     """The argv that opens a terminal running ``command`` (Linux, BSD, macOS)."""
+    import shlex  # (only when a shell is opened: not kept by the idle tray)
+
     env = dict(os.environ if env is None else env)
     command = list(command)
     if sys.platform == "darwin":
