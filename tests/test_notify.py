@@ -55,10 +55,12 @@ def _shown(service: FakeService) -> list[tuple[Any, ...]]:
 
 def test_desktop_notifier_reaches_the_notification_service(session_bus: str) -> None:
     service = notification_service(session_bus)
+    notifier = DesktopNotifier()
     try:
-        DesktopNotifier().notify(Notice("failure", "Backup failed", "Wrong repository password."))
+        notifier.notify(Notice("failure", "Backup failed", "Wrong repository password."))
         wait_until(lambda: service.calls, timeout=10)
     finally:
+        notifier.close()  # (its connection's reader would outlive the bus otherwise)
         service.close()
 
     app, _replaces, _icon, title, body, _actions, hints, _timeout = _shown(service)[0]
@@ -71,6 +73,7 @@ def test_desktop_notifier_without_a_service_neither_raises_nor_blocks(session_bu
     notifier = DesktopNotifier()
     notifier.notify(Notice("warning", "No recent backup", "x"))
     notifier.notify(Notice("warning", "No recent backup", "x"))  # nobody answers: fine
+    notifier.close()
 
 
 def test_headless_daemon_sends_the_no_backup_warning_to_the_desktop(
