@@ -402,3 +402,22 @@ def _on_the_desktop(
     assert all(p.stat().st_size > 10_000 for p in taken)
     assert json.loads(home.env_json.read_text())["RESTIC_REPOSITORY"] == str(where)
     assert "*.iso" in json.loads(home.settings_json.read_text())["args"]
+
+
+def test_the_first_backup_asked_for_outlives_the_wizard_and_lands_in_the_repository(
+    home: Home, sample: Path, tmp_path: Path, restic_exe: str
+) -> None:
+    from restic_monitor.setup.connection import init_repository
+    from restic_monitor.setup.presets import backup_args
+    from restic_monitor.setup.write import settings_for, write_profile
+    from restic_monitor.tray.setup_wizard import start_backup
+
+    where = tmp_path / "repo"
+    env = {"RESTIC_REPOSITORY": str(where), "RESTIC_PASSWORD": SECRET}
+    assert init_repository(restic_exe, env) is None
+    write_profile(home, "laptop", env, settings_for(backup_args([str(sample)], []), restic_exe))
+    proc = start_backup(home, "laptop")
+    assert proc.wait(120) == 0
+    snapshots = Repo(where, SECRET, restic_exe, env).snapshots()
+    assert len(snapshots) == 1 and snapshots[0]["paths"] == [str(sample)]
+    assert home.profile("laptop").last_log.exists()  # its log is where the tray shows it
