@@ -690,10 +690,42 @@ def test_the_tray_imports_its_windows_and_the_chart_library_only_when_they_open(
     code = (
         "import sys; import restic_monitor.tray.app; "
         "heavy = [m for m in ('pyqtgraph', 'numpy', 'restic_monitor.tray.history_window', "
-        "'restic_monitor.tray.log_viewer', 'restic_monitor.tray.problems_window') "
+        "'restic_monitor.tray.log_viewer', 'restic_monitor.tray.problems_window', "
+        "'restic_monitor.tray.settings_window', 'restic_monitor.tray.setup_wizard', "
+        "'restic_monitor.tray.restore_window', 'restic_monitor.setup.estimate', "
+        # urllib.request pulls in http.client, email and ssl: ~7 MB before any ping is sent
+        "'urllib.request', 'http.client', 'ssl', 'email') "
         "if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_started_monitor_without_pings_keeps_no_http_client_in_memory(
+    home: Home, fake_restic: FakeRestic
+) -> None:
+    """urllib.request pulls in http.client, email and ssl (about 7 MB of the idle tray):
+    imported when a ping or a push is sent, not by every monitor that starts."""
+    import subprocess
+
+    write_config(home, {"restic_exe": str(fake_restic.exe), "args": ["backup", "/data"]},
+                 {"RESTIC_REPOSITORY": "/repo", "RESTIC_PASSWORD": SECRET})  # fmt: skip
+    code = (
+        "import sys, time\n"
+        "from restic_monitor.daemon import Daemon\n"
+        "from restic_monitor.paths import Home\n"
+        "from restic_monitor.platform.idle import FixedIdle\n"
+        "from pathlib import Path\n"
+        "d = Daemon(Home(Path(sys.argv[1])), FixedIdle(0.0))\n"
+        "d.start(); time.sleep(1.5)\n"
+        "assert 'restic_monitor.automation.pings' in sys.modules  # the monitor is up\n"
+        "print([m for m in ('urllib.request', 'http.client', 'ssl', 'email') "
+        "if m in sys.modules])\n"
+        "d.close()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(home.root)], capture_output=True,
+                         text=True, timeout=60, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
