@@ -9,7 +9,6 @@ to running headless.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import socket
 import sys
@@ -18,13 +17,30 @@ import sys
 NO_DISPLAY = "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
 
 
+def load_library(soname: str, name: str) -> ctypes.CDLL:
+    """The library by its usual soname first; ``find_library`` only when that fails.
+
+    ``find_library`` runs ``ldconfig -p`` and reads its whole output: tens of
+    milliseconds at every start, and memory the idle monitor then keeps.
+    """
+    try:
+        return ctypes.CDLL(soname)
+    except OSError:
+        from ctypes.util import find_library
+
+        found = find_library(name)
+        if found is None:
+            raise
+        return ctypes.CDLL(found)
+
+
 def x11_reachable(display: str | None = None) -> bool:
     """Whether ``XOpenDisplay`` succeeds (and libX11 is there to try)."""
     name = display if display is not None else os.environ.get("DISPLAY")
     if not name:
         return False
     try:
-        x11 = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+        x11 = load_library("libX11.so.6", "X11")
     except OSError:
         return False
     x11.XOpenDisplay.restype = ctypes.c_void_p

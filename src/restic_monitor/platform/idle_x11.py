@@ -14,11 +14,12 @@ Never used in a Wayland session: there XScreenSaver only sees X clients.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 import threading
 from typing import Any
+
+from restic_monitor.platform.display import load_library
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,8 @@ class _Xlib:
     _lock = threading.Lock()
 
     def __init__(self) -> None:
-        self.x11: Any = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
-        self.xss: Any = ctypes.CDLL(ctypes.util.find_library("Xss") or "libXss.so.1")
+        self.x11: Any = load_library("libX11.so.6", "X11")
+        self.xss: Any = load_library("libXss.so.1", "Xss")
         x11, xss = self.x11, self.xss
         x11.XOpenDisplay.restype = ctypes.c_void_p
         x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
