@@ -285,6 +285,23 @@ def test_the_connection_test_says_whether_the_password_opens_the_repository(
     assert "not-the-password" not in page.result.text()
 
 
+def test_a_connection_test_answered_after_a_profile_switch_stays_off_the_new_page(
+    opened: Any, home: Home, repo: Repo, tmp_path: Path, qtbot: Any
+) -> None:
+    write_config(home, {"restic_exe": repo.exe, "args": ["backup", str(tmp_path)]}, repo.env)
+    cloud = home.profile("cloud")
+    write_config(cloud, {"args": ["backup", str(tmp_path)]},
+                 {"RESTIC_REPOSITORY": "/elsewhere", "RESTIC_PASSWORD": "x" * 8})  # fmt: skip
+    window = opened(profiles=["default", "cloud"])
+    page = window.repository
+    page.test_button.click()  # the default profile's repository
+    window.profile_box.setCurrentText("cloud")
+    assert page.location.text() == "/elsewhere"
+    qtbot.waitUntil(lambda: not window.repository.background.running, timeout=60_000)
+    assert page.result.text() == ""  # the default profile's answer is not shown as cloud's
+    assert page.test_button.isEnabled()
+
+
 def test_a_password_in_a_url_is_masked_and_the_location_shown(
     opened: Any, home: Home, tmp_path: Path
 ) -> None:

@@ -178,7 +178,7 @@ class RepositoryPage(QWidget):
         if paths is None:
             return
         self.result.setText("Testing the connection…")
-        self.background.run("test", lambda: check_connection(paths, exe))
+        self.background.run(f"test:{self.profile}", lambda: check_connection(paths, exe))
         self._enable()
 
     def move_password(self, to_keyring: bool) -> None:
@@ -186,10 +186,16 @@ class RepositoryPage(QWidget):
         if paths is None:
             return
         self.result.setText("Moving the password…")
-        self.background.run("move", lambda: moved_words(paths, profile, to_keyring))
+        self.background.run(f"move:{profile}", lambda: moved_words(paths, profile, to_keyring))
         self._enable()
 
-    def _done(self, topic: str, result: object, error: object) -> None:
+    def _done(self, asked: str, result: object, error: object) -> None:
+        topic, _, profile = asked.partition(":")
+        if profile != self.profile:  # answered for a profile no longer shown: not this page's
+            if topic == "move" and error is None:
+                self.moved()
+            self._enable()
+            return
         if topic == "test":
             if error is not None:
                 self.result.setText(f"The test failed: {error}")
