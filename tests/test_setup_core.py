@@ -207,3 +207,14 @@ def test_questions_ended_early_or_no_repository_wanted_write_nothing(
     )
     assert declined.returncode == 1 and "Nothing was written" in declined.stderr
     assert not home.settings_json.exists() and not home.env_json.exists() and not where.exists()
+
+
+def test_the_wizard_says_when_a_selection_would_back_up_nothing(tmp_path: Path) -> None:
+    from restic_monitor.tray.setup_folders import size_words
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "big.iso").write_bytes(b"x" * 100)
+    nothing = estimate([str(tmp_path / "data")], ["*.iso"])
+    assert "Nothing would be backed up" in size_words(nothing)
+    something = estimate([str(tmp_path / "data")], [])
+    assert "Nothing would be backed up" not in size_words(something)

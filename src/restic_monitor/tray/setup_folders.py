@@ -45,6 +45,9 @@ def size_words(found: Estimate) -> str:
         words += " (Counting stopped there: the walk took too long.)"
     if found.missing:
         words += " Not found: " + ", ".join(found.missing) + "."
+    if found.complete and found.files == 0:
+        words += (" Nothing would be backed up: is a folder itself left out by a pattern, a "
+                  "CACHEDIR.TAG or a .nobackup file?")  # fmt: skip
     return words
 
 
