@@ -35,3 +35,10 @@ def test_one_commands_parser_parses_as_the_whole_one(argv: list[str]) -> None:
     whole = build_parser().parse_args(argv)
     assert vars(alone) == vars(whole)
     assert _choices(build_parser(only=command)) == [command]
+
+
+def test_the_restore_commands_are_known_to_the_parser_without_importing_them() -> None:
+    from restic_monitor.cli.main import _RESTORE_COMMANDS
+    from restic_monitor.cli.restore_parser import RESTORE_COMMANDS
+
+    assert _RESTORE_COMMANDS == RESTORE_COMMANDS

@@ -41,6 +41,10 @@ COMMANDS = (
 )  # fmt: skip
 
 
+#: The commands restore_parser adds (the same list: a test holds them equal).
+_RESTORE_COMMANDS = COMMANDS[COMMANDS.index("snapshots") : COMMANDS.index("unmount") + 1]
+
+
 class HelpFormatter(argparse.HelpFormatter):
     """argparse's, measuring the terminal without importing shutil (and bz2, lzma, zlib).
 
@@ -213,9 +217,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
         add_setup_parser(add)
 
-    from restic_monitor.cli.restore_parser import add_restore_commands
+    if only is None or only in _RESTORE_COMMANDS:  # (not kept in memory by the tray's `run`)
+        from restic_monitor.cli.restore_parser import add_restore_commands
 
-    add_restore_commands(add, wanted)
+        add_restore_commands(add, wanted)
 
     if wanted("init"):
         p = add("init", help="write example settings.json and env.json")
