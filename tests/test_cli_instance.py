@@ -517,6 +517,32 @@ def test_foreground_backup_killed_or_hung_up_stops_restic_first(
     assert status["last_run"]["outcome"] == "interrupted"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="tgkill is Linux's")
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_stop_signal_landing_on_another_thread_stops_the_daemon_at_once(
+    home: Home, fake_restic: FakeRestic, tmp_path: Path, signame: str
+) -> None:
+    """The kernel hands a process's signal to any of its threads. The main thread, which
+    waits for the stop, must learn of it whichever thread it landed on (it did not: a
+    SIGTERM taken by the engine's thread was answered only when something else woke it)."""
+    import ctypes
+
+    _fake_config(home, fake_restic)
+    daemon = start_daemon(home, tmp_path / "idle")
+    try:
+        pid = daemon.proc.pid
+        others = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
+        assert others, "the daemon runs its engine and control channel in threads"
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.tgkill(pid, others[0], getattr(signal, signame)) == 0
+        assert daemon.proc.wait(10) == 0
+    finally:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+    assert "restic-monitor stopped" in home.app_log.read_text()
+
+
 def test_control_server_out_of_file_descriptors_waits_instead_of_spinning(home: Home) -> None:
     import errno
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 import sys
 import time
@@ -701,6 +702,73 @@ def test_the_tray_imports_its_windows_and_the_chart_library_only_when_they_open(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_idle_tray_keeps_no_module_sources_and_never_builds_the_qt_namespace(
+    tmp_path: Path,
+) -> None:
+    """Two things the binding does behind the tray's back, each megabytes held all day:
+    reading the source of every module imported after it into linecache, and building
+    all ninety enums of the Qt namespace the first time anything weighs one (an image's
+    fill, an elided text). The icons, a menu with a long line and a started tray must
+    not cause either; a traceback must still quote its source line."""
+    import subprocess
+
+    home = tmp_path / "home"
+    home.mkdir()
+    code = (
+        "import sys, linecache, traceback\n"
+        "from restic_monitor.tray.source_lines import keep_no_sources\n"
+        "keep_no_sources()\n"
+        "import PySide6.QtCore as core\n"
+        "from PySide6.QtWidgets import QApplication, QMenu\n"
+        "app = QApplication([])\n"
+        "from pathlib import Path\n"
+        "from restic_monitor.paths import Home\n"
+        "from restic_monitor.platform.idle import FixedIdle\n"
+        "from restic_monitor.tray import icons\n"
+        "from restic_monitor.tray.app import TrayApp\n"
+        "from restic_monitor.tray.menu_fill import fill_menu\n"
+        "from restic_monitor.tray.state import IconState\n"
+        "from restic_monitor.tray.view import Entry\n"
+        "for state in IconState:\n"
+        "    icons.icon(state); icons.icon(state, 0.5)\n"
+        "icons.app_icon()\n"
+        "menu = QMenu()\n"
+        "fill_menu(menu, (Entry('Last backup failed: ' + 'x' * 300),), lambda a, p: None, [])\n"
+        "tray = TrayApp(app, Home(Path(sys.argv[1])), FixedIdle(0.0))\n"
+        "assert tray.daemon.lock.acquire()\n"
+        "tray.start()\n"
+        "tray._rebuild_menu()\n"
+        "kept = [f for f in linecache.cache if 'restic_monitor' in f]\n"
+        "try:\n"
+        "    icons.svg_text('no-such-icon')\n"
+        "except OSError:\n"
+        "    quoted = 'ICON_FOLDER /' in traceback.format_exc()\n"
+        "print(kept, 'Qt' in core.__dict__, quoted, menu.actions()[0].text()[-1])\n"
+        "tray.daemon.close()\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code, str(home)], capture_output=True,
+                         text=True, timeout=60, check=False, env=env)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[] False True …"
+
+
+def test_an_elided_menu_line_is_the_longest_cut_that_fits(qapp: QApplication) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    from restic_monitor.tray.menu_fill import elided
+
+    menu = QMenu()
+    metrics = menu.fontMetrics()
+    text = "Backup failed: Fatal: unable to open config file: stat /mnt/backup/config " * 3
+    cut = elided(menu, text, 420)
+    assert cut.endswith("…") and text.startswith(cut[:-1])
+    assert metrics.horizontalAdvance(cut) <= 420
+    longer = text[: len(cut)].rstrip() + "…"  # one character more does not fit
+    assert len(longer) <= len(cut) or metrics.horizontalAdvance(longer) > 420
+    assert elided(menu, "Last backup: 2 h ago", 420) == "Last backup: 2 h ago"
 
 
 def test_a_started_monitor_without_pings_keeps_no_http_client_in_memory(

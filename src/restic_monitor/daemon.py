@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import signal
 import sys
 import threading
 import time
@@ -26,6 +25,7 @@ from restic_monitor.notify import Notifier, headless_notifier, withdraw_all
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import IdleSource
 from restic_monitor.platform.sleep import ResumeWatcher
+from restic_monitor.platform.stop_request import StopRequest
 from restic_monitor.prepare import prepare
 from restic_monitor.restic.runner import DEFAULT_KILL_AFTER
 from restic_monitor.status.model import RunInfo, to_json
@@ -165,7 +165,7 @@ class Daemon:
         which shows its icon before it loads the engine)."""
         self.home = home
         self.lock = lock or InstanceLock(home.lock)
-        self.stop_event = threading.Event()
+        self.stop = StopRequest()
         self.notifier = notifier or headless_notifier()
         self.engine = Engine(
             home,
@@ -174,7 +174,7 @@ class Daemon:
             kill_after=DEFAULT_KILL_AFTER if kill_after is None else kill_after,
         )
         self.server = ControlServer(
-            home, control_handler(self.engine, on_shutdown_request or self.stop_event.set)
+            home, control_handler(self.engine, on_shutdown_request or self.stop.set)
         )
         self.resume_watcher = ResumeWatcher(self.engine.wake)
         from restic_monitor.automation.publisher import MetricsPublisher
@@ -214,16 +214,9 @@ def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> i
         return EXIT_INSTANCE
     log.info("restic-monitor %s starting (headless, home %s)", __version__, home.root)
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        if signum == getattr(signal, "SIGHUP", None):
-            threading.Thread(target=daemon.engine.reload, daemon=True).start()
-            return
-        daemon.stop_event.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, on_signal)
+    daemon.stop.install(
+        on_hangup=lambda: threading.Thread(target=daemon.engine.reload, daemon=True).start()
+    )
     try:
         daemon.start()
         print(
@@ -232,22 +225,20 @@ def run_headless(home: Home, idle_spec: str | None, *, debug: bool = False) -> i
             file=sys.stderr,
         )
         daemon.engine.subscribe(
-            lambda event, _data: daemon.stop_event.set() if event == "stopped" else None
+            lambda event, _data: daemon.stop.set() if event == "stopped" else None
         )
         from restic_monitor.platform.process import release_free_memory
 
         release_free_memory()  # what start-up freed need not stay resident all day
         if not daemon.engine.alive:
-            daemon.stop_event.set()
-        # Windows delivers Ctrl-C only between waits; elsewhere a signal ends any wait.
-        step = 1.0 if sys.platform == "win32" else None
-        while not daemon.stop_event.wait(step):
-            pass
+            daemon.stop.set()
+        daemon.stop.wait()
         died = not daemon.engine.alive and not daemon.engine.shutting_down
     finally:
         log.info("restic-monitor stopping")
         daemon.close()
         log.info("restic-monitor stopped")
+        daemon.stop.close()
     if died:
         # A service manager restarts us (the systemd unit says Restart=on-failure).
         print(

@@ -8,7 +8,6 @@ morning. The tables list the options of restic 0.14 to 0.19.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 #: Global options that take a value and are harmless in any command.
@@ -120,6 +119,8 @@ def check_options(command: str, args: Sequence[str]) -> str | None:
                 return f"{name} takes no value."
             i += 1
             continue
+        import difflib  # (only for a typo: the idle tray does not keep it in memory)
+
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
         hint = f" (did you mean {close[0]}?)" if close else ""
         return f"{name} is not an option of restic {command}{hint}."

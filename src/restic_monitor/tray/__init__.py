@@ -17,6 +17,9 @@ def run_tray(home: Home, idle_spec: str | None, *, debug: bool = False) -> int:
     idle = prepare(home, idle_spec, debug)
     if idle is None:
         return EXIT_USAGE
+    from restic_monitor.tray.source_lines import keep_no_sources
+
+    keep_no_sources()  # before Qt's binding is imported, see source_lines
     from restic_monitor.tray.launch import run_tray_app
 
     return run_tray_app(home, idle)

@@ -17,7 +17,6 @@ import math
 import struct
 import sys
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,9 +32,14 @@ PROGRESS_STEPS = 20  # the ring moves in 5 % steps: enough to see, few icons to 
 TRACK = '<circle cx="32" cy="32" r="27" fill="none" stroke="#bbdefb" stroke-width="6"/>'
 
 
+#: Beside this file in a wheel and in the packaged app (its spec copies the folder);
+#: importlib.resources would cost the idle tray half a megabyte of modules.
+ICON_FOLDER = Path(__file__).with_name("icons")
+
+
 @cache
 def svg_text(name: str) -> str:
-    return (resources.files("restic_monitor.tray") / "icons" / f"{name}.svg").read_text("utf-8")
+    return (ICON_FOLDER / f"{name}.svg").read_text("utf-8")
 
 
 def progress_ring(fraction: float) -> str:
@@ -83,8 +87,11 @@ def render(svg: str, size: int) -> QImage:
     from PySide6.QtSvg import QSvgRenderer
 
     renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
-    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(0)  # transparent (not Qt.GlobalColor: the Qt namespace costs the tray 1.3 MB)
+    # Transparent from zeroed bytes (copied, so Qt owns them): any QImage.fill() makes
+    # the binding weigh its Qt.GlobalColor overload, which builds the whole Qt namespace
+    # (ninety enums, 2 MB the idle tray would keep).
+    blank = bytes(size * size * 4)
+    image = QImage(blank, size, size, QImage.Format.Format_ARGB32_Premultiplied).copy()
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     renderer.render(painter)
@@ -117,8 +124,8 @@ def starting_icon() -> QIcon:
     """
     from PySide6.QtGui import QIcon
 
-    source = resources.files("restic_monitor.tray") / "icons" / "starting.svg"
-    if isinstance(source, Path) and source.is_file():
+    source = ICON_FOLDER / "starting.svg"
+    if source.is_file():
         lazy = QIcon(str(source))
         if not lazy.isNull():
             return lazy

@@ -40,11 +40,7 @@ def fill_menu(
             if not entry.action:  # information: no mnemonic, at most MENU_LINE_PX wide
                 shown = text
                 if len(text) > SHORT_LINE_CHARS:  # (measuring loads the fonts: not idly)
-                    from PySide6.QtCore import Qt  # (its namespace costs 1.3 MB: not idly)
-
-                    shown = menu.fontMetrics().elidedText(
-                        text, Qt.TextElideMode.ElideRight, MENU_LINE_PX
-                    )
+                    shown = elided(menu, text, MENU_LINE_PX)
                 full = full or (text if shown != text else None)
                 text = shown.replace("&", "&&")
             action = QAction(text, menu)
@@ -55,3 +51,22 @@ def fill_menu(
             chosen, profile = entry.action or Action.PROBLEMS, entry.profile
             action.triggered.connect(lambda _=False, a=chosen, p=profile: perform(a, p))
             menu.addAction(action)
+
+
+def elided(menu: QMenu, text: str, width: int) -> str:
+    """``text`` cut at its end with "…" to fit ``width`` pixels in the menu's font.
+
+    Qt's own elidedText takes an enum of the Qt namespace, and the first use of
+    that namespace builds all its ninety enums: 2 MB held by the idle tray.
+    """
+    metrics = menu.fontMetrics()
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    low, high = 0, len(text)  # the longest prefix that fits with the ellipsis
+    while low < high:
+        middle = (low + high + 1) // 2
+        if metrics.horizontalAdvance(text[:middle].rstrip() + "…") <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + "…"
