@@ -14,13 +14,13 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from restic_monitor.paths import Home
 from restic_monitor.platform.idle import FileIdle
 from restic_monitor.state.history import History
-from restic_monitor.tray import icons
+from restic_monitor.tray import icon_art, icons
 from restic_monitor.tray.app import TrayApp
 from restic_monitor.tray.history_window import HistoryWindow, history_title
 from restic_monitor.tray.log_viewer import LogViewer
@@ -271,7 +271,7 @@ def _shape(image: QImage) -> list[int]:
 
 
 def test_every_state_has_its_own_shape_not_only_its_own_colour(qapp: QApplication) -> None:
-    shapes = {state: _shape(icons.render(icons.svg_for(state), 32)) for state in IconState}
+    shapes = {state: _shape(icons.image(state, None, 32)) for state in IconState}
     states = list(IconState)
     for i, a in enumerate(states):
         for b in states[i + 1 :]:
@@ -280,8 +280,8 @@ def test_every_state_has_its_own_shape_not_only_its_own_colour(qapp: QApplicatio
 
 
 def test_backing_up_icon_shows_progress(qapp: QApplication) -> None:
-    empty = icons.render(icons.svg_for(IconState.BACKING_UP, 0.0), 64)
-    half = icons.render(icons.svg_for(IconState.BACKING_UP, 0.5), 64)
+    empty = icons.image(IconState.BACKING_UP, 0.0, 64)
+    half = icons.image(IconState.BACKING_UP, 0.5, 64)
 
     # The ring's right half (3 o'clock) fills, its left half (9 o'clock) does not yet.
     assert empty.pixelColor(58, 32) != half.pixelColor(58, 32)
@@ -289,23 +289,49 @@ def test_backing_up_icon_shows_progress(qapp: QApplication) -> None:
 
 
 def test_another_shape_keeps_the_progress_ring_while_a_backup_runs(qapp: QApplication) -> None:
-    plain = icons.render(icons.svg_for(IconState.ERROR), 64)
-    framed = icons.render(icons.svg_for(IconState.ERROR, 0.5), 64)
+    plain = icons.image(IconState.ERROR, None, 64)
+    framed = icons.image(IconState.ERROR, 0.5, 64)
 
     assert plain.pixelColor(58, 32) != framed.pixelColor(58, 32), "the filled half of the ring"
     assert plain.pixelColor(32, 32) == framed.pixelColor(32, 32), "still the error's cross"
     assert icons.icon(IconState.ERROR, 0.5).cacheKey() != icons.icon(IconState.ERROR).cacheKey()
 
 
+def _channel_gap(a: QColor, b: QColor) -> int:
+    pairs = ((a.red(), b.red()), (a.green(), b.green()), (a.blue(), b.blue()))
+    return max(abs(x - y) for x, y in (*pairs, (a.alpha(), b.alpha())))
+
+
+def test_the_composed_icons_are_the_svgs_as_drawn_at_every_size_and_step(
+    qapp: QApplication,
+) -> None:
+    """The tray paints its icons from prerendered layer sheets; they must not drift from
+    the SVGs (after an SVG changes: python -m restic_monitor.tray.icon_art --sheets)."""
+    worst: dict[str, int] = {}
+    for state in IconState:
+        for progress in (None, *(step / icons.PROGRESS_STEPS for step in range(21))):
+            for size in icons.TRAY_SIZES:
+                ours = icons.image(state, progress, size)
+                drawn = icon_art.render(icon_art.svg_for(state, progress), size)
+                assert (ours.width(), ours.height()) == (size, size)
+                key = f"{state.value} {progress} {size}"
+                worst[key] = max(
+                    _channel_gap(ours.pixelColor(x, y), drawn.pixelColor(x, y))
+                    for y in range(size)
+                    for x in range(size)
+                )
+    assert max(worst.values()) <= 12, sorted(worst.items(), key=lambda kv: -kv[1])[:5]
+
+
 def test_windows_ico_holds_every_size_and_loads(qapp: QApplication, tmp_path: Path) -> None:
-    data = icons.ico_bytes(icons.svg_text("app"))
+    data = icon_art.ico_bytes(icon_art.svg_text("app"))
     reserved, kind, count = struct.unpack_from("<HHH", data)
     sizes = [data[6 + 16 * i] or 256 for i in range(count)]
     out = tmp_path / "app.ico"
     out.write_bytes(data)
 
     assert (reserved, kind) == (0, 1)
-    assert sizes == list(icons.ICO_SIZES)
+    assert sizes == list(icon_art.ICO_SIZES)
     image = QImage(str(out))
     assert not image.isNull()
 
@@ -742,17 +768,18 @@ def test_the_idle_tray_keeps_no_module_sources_and_never_builds_the_qt_namespace
         "tray._rebuild_menu()\n"
         "kept = [f for f in linecache.cache if 'restic_monitor' in f]\n"
         "try:\n"
-        "    icons.svg_text('no-such-icon')\n"
+        "    icons._sheet(5)\n"
         "except OSError:\n"
-        "    quoted = 'ICON_FOLDER /' in traceback.format_exc()\n"
-        "print(kept, 'Qt' in core.__dict__, quoted, menu.actions()[0].text()[-1])\n"
+        "    quoted = 'raise FileNotFoundError(' in traceback.format_exc()\n"
+        "print(kept, 'Qt' in core.__dict__, 'PySide6.QtSvg' in sys.modules, quoted,\n"
+        "      menu.actions()[0].text()[-1])\n"
         "tray.daemon.close()\n"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([sys.executable, "-c", code, str(home)], capture_output=True,
                          text=True, timeout=60, check=False, env=env)  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[] False True …"
+    assert out.stdout.strip().splitlines()[-1] == "[] False False True …"
 
 
 def test_an_elided_menu_line_is_the_longest_cut_that_fits(qapp: QApplication) -> None:

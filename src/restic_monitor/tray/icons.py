@@ -1,22 +1,17 @@
-"""Tray icons drawn from the SVG files in ``icons/``; a Windows .ico for packaging.
+"""The tray's icons, composed from prerendered layers (how they are drawn: icon_art).
 
-Each state has its own shape (disc with a check, turning arrows, bars,
-triangle, octagon), so the state reads without relying on colour. The
-backing-up icon gets a ring that fills with the progress; while a backup of
-one profile runs and another profile's state wins the shape (an error, a
-warning), that shape, a little smaller, is framed by the same ring on a
-light track, so the activity stays visible and the shape keeps its outline.
-
-``python -m restic_monitor.tray.icons OUT.ico`` writes the application icon
-in the sizes Windows asks for (PNG-compressed entries, Vista and later).
+Qt's SVG module would cost the idle tray 2.3 MB (its library and parser), so
+the shapes, the track and the twenty steps of the progress ring are rendered
+from the SVGs once, into one sheet per tray size shipped beside them, and an
+icon is its layers painted over each other. Painting uses images only: a pen,
+a brush or an image's fill() would make the Qt binding build the whole Qt
+namespace (ninety enums, 2 MB more).
 """
 
 from __future__ import annotations
 
-import math
-import struct
 import sys
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,53 +21,21 @@ if TYPE_CHECKING:  # (the states' module pulls in the status model: not for the 
     from restic_monitor.tray.state import IconState
 
 TRAY_SIZES = (16, 22, 24, 32, 48, 64)
-ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 PROGRESS_STEPS = 20  # the ring moves in 5 % steps: enough to see, few icons to cache
-#: The ring's track around a shape other than backing-up's (whose disc has one).
-TRACK = '<circle cx="32" cy="32" r="27" fill="none" stroke="#bbdefb" stroke-width="6"/>'
-
-
 #: Beside this file in a wheel and in the packaged app (its spec copies the folder);
 #: importlib.resources would cost the idle tray half a megabyte of modules.
 ICON_FOLDER = Path(__file__).with_name("icons")
-
-
-@cache
-def svg_text(name: str) -> str:
-    return (ICON_FOLDER / f"{name}.svg").read_text("utf-8")
-
-
-def progress_ring(fraction: float) -> str:
-    """An SVG arc from 12 o'clock, clockwise, covering ``fraction`` of the ring."""
-    fraction = min(max(fraction, 0.0), 1.0)
-    if fraction <= 0:
-        return ""
-    if fraction >= 0.999:
-        return '<circle cx="32" cy="32" r="26.5" fill="none" stroke="#0d47a1" stroke-width="5"/>'
-    angle = 2 * math.pi * fraction
-    x = 32 + 26.5 * math.sin(angle)
-    y = 32 - 26.5 * math.cos(angle)
-    large = 1 if fraction > 0.5 else 0
-    return (
-        f'<path d="M32 5.5 A26.5 26.5 0 {large} 1 {x:.2f} {y:.2f}" fill="none" '
-        'stroke="#0d47a1" stroke-width="5" stroke-linecap="butt"/>'
-    )
-
-
-def svg_for(state: IconState, progress: float | None = None) -> str:
-    """The state's icon; ``progress`` (None: no backup runs) adds the progress ring."""
-    text = svg_text(state.value)
-    if state.value == "backing-up":
-        return text.replace("<!--PROGRESS-->", progress_ring(progress or 0.0))
-    if progress is None:
-        return text
-    # The shape shrinks inside the ring so that it keeps its outline (octagon, triangle).
-    head, _, body = text.partition(">")
-    body = body.replace("</svg>", "")
-    return (
-        f'{head}><g transform="translate(32 32) scale(0.7) translate(-32 -32)">{body}</g>'
-        f"{TRACK}{progress_ring(progress)}</svg>"
-    )
+_SHAPES = ("ok", "warning", "error", "paused", "starting")
+#: The cells of each sheet, left to right: every icon as drawn, each shape shrunk
+#: inside the ring, the ring's track, and the ring at each step (1/20 .. 20/20).
+LAYERS = (
+    "plain:app",
+    "plain:backing-up",
+    *(f"plain:{name}" for name in _SHAPES),
+    *(f"shrunk:{name}" for name in _SHAPES),
+    "track:",
+    *(f"ring:{step}" for step in range(1, PROGRESS_STEPS + 1)),
+)
 
 
 def quantize(progress: float | None) -> float | None:
@@ -81,22 +44,44 @@ def quantize(progress: float | None) -> float | None:
     return round(min(max(progress, 0.0), 1.0) * PROGRESS_STEPS) / PROGRESS_STEPS
 
 
-def render(svg: str, size: int) -> QImage:
-    from PySide6.QtCore import QByteArray
-    from PySide6.QtGui import QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
+def layers_of(state: IconState, progress: float | None) -> list[str]:
+    """Which cells, bottom first, make the icon of ``state`` (``progress`` quantised)."""
+    steps = 0 if progress is None else round(progress * PROGRESS_STEPS)
+    if state.value == "backing-up":
+        return ["plain:backing-up"] + ([f"ring:{steps}"] if steps else [])
+    if progress is None:
+        return [f"plain:{state.value}"]
+    return [f"shrunk:{state.value}", "track:"] + ([f"ring:{steps}"] if steps else [])
 
-    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
-    # Transparent from zeroed bytes (copied, so Qt owns them): any QImage.fill() makes
-    # the binding weigh its Qt.GlobalColor overload, which builds the whole Qt namespace
-    # (ninety enums, 2 MB the idle tray would keep).
-    blank = bytes(size * size * 4)
-    image = QImage(blank, size, size, QImage.Format.Format_ARGB32_Premultiplied).copy()
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    renderer.render(painter)
-    painter.end()
-    return image
+
+def _sheet(size: int) -> QImage:
+    """Read when an icon is made, not kept: the six sheets would hold 1.1 MB."""
+    from PySide6.QtGui import QImage
+
+    path = ICON_FOLDER / f"sheet-{size}.png"
+    sheet = QImage(str(path))
+    if sheet.isNull() or sheet.width() != size * len(LAYERS):
+        raise FileNotFoundError(f"the tray's icon sheet {path} is missing or damaged")
+    return sheet
+
+
+def _cells(layers: list[str], size: int) -> list[QImage]:
+    sheet = _sheet(size)
+    return [sheet.copy(LAYERS.index(layer) * size, 0, size, size) for layer in layers]
+
+
+def image(state: IconState, progress: float | None, size: int) -> QImage:
+    """The icon of ``state`` at ``size`` pixels, its layers painted in order."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QPainter
+
+    result, *above = _cells(layers_of(state, quantize(progress)), size)
+    if above:
+        painter = QPainter(result)
+        for layer in above:
+            painter.drawImage(QPoint(0, 0), layer)
+        painter.end()
+    return result
 
 
 def icon(state: IconState, progress: float | None = None) -> QIcon:
@@ -108,81 +93,31 @@ def icon(state: IconState, progress: float | None = None) -> QIcon:
 def _icon(state: IconState, progress: float | None) -> QIcon:
     from PySide6.QtGui import QIcon, QPixmap
 
-    svg = svg_for(state, progress)
     result = QIcon()
     for size in TRAY_SIZES:
-        result.addPixmap(QPixmap.fromImage(render(svg, size)))
+        result.addPixmap(QPixmap.fromImage(image(state, progress, size)))
     return result
 
 
 def starting_icon() -> QIcon:
-    """The icon shown while the rest of the tray loads, drawn only at the size asked for.
-
-    Qt's SVG icon engine renders a file lazily; the icons made here render
-    every tray size up front, a few milliseconds each, which the first icon
-    of the session should not wait for.
-    """
-    from PySide6.QtGui import QIcon
-
-    source = ICON_FOLDER / "starting.svg"
-    if source.is_file():
-        lazy = QIcon(str(source))
-        if not lazy.isNull():
-            return lazy
-    from restic_monitor.tray.state import IconState
-
-    return icon(IconState.STARTING)
+    """The icon shown while the rest of the tray loads (without the states' module)."""
+    return _named("plain:starting")
 
 
 def app_icon() -> QIcon:
+    return _named("plain:app")
+
+
+def _named(layer: str) -> QIcon:
     from PySide6.QtGui import QIcon, QPixmap
 
     result = QIcon()
     for size in TRAY_SIZES:
-        result.addPixmap(QPixmap.fromImage(render(svg_text("app"), size)))
+        result.addPixmap(QPixmap.fromImage(_cells([layer], size)[0]))
     return result
 
 
-def png_bytes(svg: str, size: int) -> bytes:
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+if __name__ == "__main__":  # (the command the README gives for the Windows icon)
+    from restic_monitor.tray.icon_art import main
 
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    # PySide6's stubs say bytes, its runtime wants str.
-    render(svg, size).save(buffer, "PNG")  # type: ignore[call-overload]
-    buffer.close()
-    return bytes(data.data())
-
-
-def ico_bytes(svg: str, sizes: tuple[int, ...] = ICO_SIZES) -> bytes:
-    """A .ico file with one PNG image per size."""
-    images = [png_bytes(svg, size) for size in sizes]
-    header = struct.pack("<HHH", 0, 1, len(images))
-    offset = len(header) + 16 * len(images)
-    entries = b""
-    for size, data in zip(sizes, images, strict=True):
-        dim = 0 if size >= 256 else size  # 0 means 256 in the ICO directory
-        entries += struct.pack("<BBBBHHII", dim, dim, 0, 0, 1, 32, len(data), offset)
-        offset += len(data)
-    return header + entries + b"".join(images)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m restic_monitor.tray.icons OUT.ico", file=sys.stderr)
-        return 2
-    from PySide6.QtGui import QGuiApplication
-
-    app = QGuiApplication.instance() or QGuiApplication(["icons", "-platform", "offscreen"])
-    out = Path(args[0])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(ico_bytes(svg_text("app")))
-    print(f"wrote {out} ({out.stat().st_size} bytes, sizes {', '.join(map(str, ICO_SIZES))})")
-    del app
-    return 0
-
-
-if __name__ == "__main__":
     sys.exit(main())
