@@ -178,3 +178,22 @@ def test_resume_from_sleep_wakes_the_engine_at_once(system_bus: str) -> None:
             wait_until(lambda: woken, timeout=5)
     finally:
         watcher.stop()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="logind is Linux")
+def test_without_a_system_bus_the_resume_watcher_loads_no_dbus_client(tmp_path: Path) -> None:
+    """A container or a minimal server has no system bus: the idle monitor should not
+    hold the D-Bus client's modules for a connection that cannot be made."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from restic_monitor.platform import sleep\n"
+        "from restic_monitor.platform.sleep import ResumeWatcher\n"
+        "sleep.SYSTEM_BUS_SOCKET = sys.argv[1]\n"
+        "print(ResumeWatcher(lambda: None).start(), 'jeepney' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SYSTEM_BUS_ADDRESS"}
+    argv = [sys.executable, "-c", code, str(tmp_path / "no-bus")]
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert out.stdout.split() == ["False", "False"]
