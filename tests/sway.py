@@ -14,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from .processes import stop_process
+
 TOOLS = ("sway", "wtype")
 NOBODY = (65534, 65534)
 
@@ -89,13 +91,8 @@ class Sway:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        if proc is not None:
+            stop_process(proc)
 
     def cleanup(self) -> None:
         self.stop()

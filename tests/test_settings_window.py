@@ -136,6 +136,24 @@ def test_an_unknown_key_is_kept_and_named_but_does_not_stop_a_save(
     assert (saved["pause_secs"], saved["notify_success"]) == (60, True)
 
 
+def test_a_value_in_the_wrong_form_is_named_before_a_save_rewrites_it(
+    opened: Any, home: Home, tmp_path: Path, qtbot: Any
+) -> None:
+    """ "300" in quotes is not a number of seconds (the loader refuses it); the window
+    reads it as 300, and says that saving writes it so before the user saves."""
+    write_config(home, {"args": ["backup", str(tmp_path)], "min_idle_seconds": "300"}, {})
+    window = opened()
+    note = 'Saving also writes min_idle_seconds as 300 (settings.json has "300").'
+    assert note in window.banner.text()
+    window.rows["notify_success"].field.box.setChecked(True)
+    window.save()
+    qtbot.waitUntil(lambda: bool(window.saved_profiles), timeout=10_000)
+    saved = json.loads(home.settings_json.read_text())
+    assert (saved["min_idle_seconds"], saved["notify_success"]) == (300, True)
+    assert note not in window.banner.text()  # the file has its right form now
+    assert load_config(home, keyring=False).settings.min_idle_seconds == 300
+
+
 def test_an_invalid_value_is_named_next_to_it_and_cannot_be_saved(
     opened: Any, home: Home, tmp_path: Path
 ) -> None:

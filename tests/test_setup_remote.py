@@ -39,6 +39,7 @@ from .conftest import (
     require_tool,
     wait_until,
 )
+from .processes import stop_process
 from .test_remote_faults import _free_port
 from .test_setup_command import backs_up_through_the_monitor, nothing_written, restic_in, setup
 
@@ -47,16 +48,6 @@ S3_SECRET = "s3-secret-planted-d0-not-leak"
 S3_ENV = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": S3_SECRET}
 #: The ssh host alias the user has in ~/.ssh/config.
 ALIAS = "backupbox"
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def _answers(port: int) -> bool:
@@ -94,7 +85,7 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_until(ready, timeout=60, interval=0.2)
         yield endpoint
     finally:
-        _stop(proc)
+        stop_process(proc)
         log.close()
 
 
@@ -224,7 +215,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
         host_key = (folder / "host_key.pub").read_text().split()
         yield Sshd(port, user, folder / "user_key", " ".join(host_key[:2]), log)
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def _nss_wrapper() -> str:

@@ -94,7 +94,7 @@ def test_connection(restic: str, env: Mapping[str, str], timeout: float = TEST_T
     said = next((ln for ln in reversed(lines) if "atal" in ln), lines[-1] if lines else "")
     if code == 0:
         return Verdict("ok")
-    if any("permission denied" in ln.lower() for ln in lines):
+    if any(_denied(ln) for ln in lines):
         return Verdict("permission_denied", said)
     reason = classify(code, lines).reason
     network = _network_line(lines)
@@ -105,13 +105,18 @@ def test_connection(restic: str, env: Mapping[str, str], timeout: float = TEST_T
     return Verdict("fatal", said)
 
 
+def _denied(text: str) -> bool:
+    """restic passes the system's words through, whichever backend said them."""
+    return "permission denied" in text.lower()
+
+
 def _reason_of(error: str) -> str | None:
     """What a backend error restic retries says about the repository, if anything."""
     from restic_monitor.restic.outcomes import reason_from_messages
 
-    lowered = error.lower()
-    if "permission denied" in lowered:
+    if _denied(error):
         return "permission_denied"
+    lowered = error.lower()
     # S3 (restic counts only a missing object as "no repository", and retries this):
     if "bucket does not exist" in lowered or "nosuchbucket" in lowered:
         return "repository_missing"

@@ -15,6 +15,7 @@ overwritten unasked.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -100,6 +101,7 @@ class SettingsWindow(QWidget):
         self._loading = False
         #: The file on disk is no longer the one shown (an edit made elsewhere).
         self.stale = False
+        self.retyped: dict[str, Any] = {}
         self.background = Background(self)
         self.background.done.connect(self._saved)
         self.resize(820, 600)
@@ -190,6 +192,7 @@ class SettingsWindow(QWidget):
                 self.rows[name].field.set_value(value)
         finally:
             self._loading = False
+        self._find_retyped()
         self.stale = False
         self.repository.show_profile(self.paths, self.profile)
         self.setWindowTitle(settings_title(self.profile, len(self.profiles) > 1))
@@ -238,10 +241,39 @@ class SettingsWindow(QWidget):
                 + " Fix it in an editor, then reload."
             )
         notes += [str(p) for p in self.problems if p.key not in self.rows]
+        notes += self._retyped_notes(values)
         self._show_banner("\n".join(notes))
         ok = not by_key and self.file.writable
         self.save_button.setEnabled(ok and not self.background.running)
         return ok
+
+    def _find_retyped(self) -> None:
+        """Values the file holds in a form their control cannot show ("300" for 300):
+        saving writes the control's form, and the window says so first."""
+        self.retyped = {
+            name: value
+            for name, value in (self.file.data or {}).items()
+            if name in self.rows and not self._shows(name, value)
+        }
+
+    def _shows(self, name: str, value: Any) -> bool:
+        try:
+            return settings_edit.same_value(self.rows[name].field.value(), value)
+        except ValueError:
+            return False
+
+    def _retyped_notes(self, values: dict[str, Any]) -> list[str]:
+        notes = []
+        for name, before in self.retyped.items():
+            if name not in values or settings_edit.same_value(values[name], before):
+                continue
+            if self.rows[name].field.spec.secret:
+                notes.append(f"Saving also rewrites {name}, which settings.json has in a form "
+                             "this window does not show.")  # fmt: skip
+            else:
+                notes.append(f"Saving also writes {name} as {json.dumps(values[name])} "
+                             f"(settings.json has {json.dumps(before)}).")  # fmt: skip
+        return notes
 
     def _mark_tabs(self, by_key: dict[str, str]) -> None:
         for index, group in enumerate(GROUPS):
@@ -288,6 +320,7 @@ class SettingsWindow(QWidget):
             return
         assert isinstance(result, bytes)
         self.file = settings_edit.read_settings_file(self.paths.settings_json)
+        self._find_retyped()
         self.stale = False
         self.status.setText("Saved; the settings apply now.")
         log.info("settings window: saved %s", self.paths.settings_json)
