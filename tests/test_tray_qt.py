@@ -321,6 +321,12 @@ def test_the_composed_icons_are_the_svgs_as_drawn_at_every_size_and_step(
                     for x in range(size)
                 )
     assert max(worst.values()) <= 12, sorted(worst.items(), key=lambda kv: -kv[1])[:5]
+    starting = QImage(str(icons.STARTING_PNG))  # the first icon, from a file of its own
+    drawn = icon_art.render(icon_art.svg_text("starting"), starting.width())
+    assert starting.width() == max(icons.TRAY_SIZES)
+    gaps = [_channel_gap(starting.pixelColor(x, y), drawn.pixelColor(x, y))
+            for y in range(starting.height()) for x in range(starting.width())]  # fmt: skip
+    assert max(gaps) <= 2
 
 
 def test_windows_ico_holds_every_size_and_loads(qapp: QApplication, tmp_path: Path) -> None:

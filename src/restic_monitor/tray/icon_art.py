@@ -26,7 +26,13 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from restic_monitor.tray.icons import ICON_FOLDER, LAYERS, PROGRESS_STEPS, TRAY_SIZES
+from restic_monitor.tray.icons import (
+    ICON_FOLDER,
+    LAYERS,
+    PROGRESS_STEPS,
+    STARTING_PNG,
+    TRAY_SIZES,
+)
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
@@ -153,7 +159,9 @@ def write_sheets(folder: Path = ICON_FOLDER) -> list[Path]:
         path = folder / f"sheet-{size}.png"
         path.write_bytes(png_bytes(render_sheet(size)))
         written.append(path)
-    return written
+    starting = folder / STARTING_PNG.name
+    starting.write_bytes(png_bytes(render(svg_text("starting"), max(TRAY_SIZES))))
+    return [*written, starting]
 
 
 def main(argv: list[str] | None = None) -> int:
