@@ -10,7 +10,6 @@ namespace (ninety enums, 2 MB more).
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,9 +123,3 @@ def _named(layer: str) -> QIcon:
     for size in TRAY_SIZES:
         result.addPixmap(QPixmap.fromImage(_cells([layer], size)[0]))
     return result
-
-
-if __name__ == "__main__":  # (the command the README gives for the Windows icon)
-    from restic_monitor.tray.icon_art import main
-
-    sys.exit(main())
