@@ -181,7 +181,7 @@ def test_resume_from_sleep_wakes_the_engine_at_once(system_bus: str) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="logind is Linux")
-def test_without_a_system_bus_the_resume_watcher_loads_no_dbus_client(tmp_path: Path) -> None:
+def test_without_a_system_bus_the_sleep_adapters_load_no_dbus_client(tmp_path: Path) -> None:
     """A container or a minimal server has no system bus: the idle monitor should not
     hold the D-Bus client's modules for a connection that cannot be made."""
     import subprocess
@@ -191,7 +191,9 @@ def test_without_a_system_bus_the_resume_watcher_loads_no_dbus_client(tmp_path: 
         "from restic_monitor.platform import sleep\n"
         "from restic_monitor.platform.sleep import ResumeWatcher\n"
         "sleep.SYSTEM_BUS_SOCKET = sys.argv[1]\n"
-        "print(ResumeWatcher(lambda: None).start(), 'jeepney' in sys.modules)\n"
+        "watching = ResumeWatcher(lambda: None).start()\n"
+        "sleep.inhibit_sleep().release()\n"
+        "print(watching, 'jeepney' in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "DBUS_SYSTEM_BUS_ADDRESS"}
     argv = [sys.executable, "-c", code, str(tmp_path / "no-bus")]

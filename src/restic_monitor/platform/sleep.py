@@ -50,6 +50,8 @@ class _LogindInhibition:
     """A logind inhibitor lock; the lock lasts as long as we hold its descriptor."""
 
     def __init__(self, why: str) -> None:
+        if not _system_bus_exists():  # (said as jeepney would: no socket to connect to)
+            raise FileNotFoundError(SYSTEM_BUS_SOCKET)
         from jeepney import DBusAddress, MessageType, new_method_call
         from jeepney.io.blocking import open_dbus_connection
 
