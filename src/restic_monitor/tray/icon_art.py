@@ -104,7 +104,7 @@ def render(svg: str, size: int) -> QImage:
     from PySide6.QtSvg import QSvgRenderer
 
     renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
-    blank = bytes(size * size * 4)  # transparent (see icons.blank for why not fill())
+    blank = bytes(size * size * 4)  # transparent: fill() would build the Qt namespace (see icons)
     image = QImage(blank, size, size, QImage.Format.Format_ARGB32_Premultiplied).copy()
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
